@@ -1,0 +1,10 @@
+namespace ActorTcp.Protocol;
+
+/// <summary>What one call of <see cref="IRequestDecoder.Decode"/> found in the stream.</summary>
+public enum DecodeEvent
+{
+    NeedMore,
+    Request,
+    TooLong,
+    TimingMark,
+}

@@ -1,0 +1,17 @@
+namespace ActorTcp.Protocol;
+
+/// <summary>The command a request line names; <see cref="Quit"/> covers both QUIT and EXIT.</summary>
+public enum Verb
+{
+    Blank,
+    Unknown,
+    Ping,
+    Heartbeat,
+    Echo,
+    Who,
+    List,
+    Get,
+    Stats,
+    Help,
+    Quit,
+}
