@@ -1,0 +1,180 @@
+using System.Text;
+using ActorTcp.Protocol;
+using Akka.Configuration;
+
+namespace ActorTcp.Configuration;
+
+/// <summary>The <c>actor-tcp</c> section of the configuration, parsed and validated once at start.</summary>
+public sealed record ServerSettings
+{
+    public const string Section = "actor-tcp";
+
+    /// <summary>Descriptors kept back for the process itself (log files, the runtime, listeners) under <c>auto</c>.</summary>
+    public const int ProcessDescriptorReserve = 1000;
+
+    public required string Host { get; init; }
+    public required int Port { get; init; }
+    /// <summary>Null when the binary listener is off.</summary>
+    public required int? BinaryPort { get; init; }
+    public required string FilesRoot { get; init; }
+    public required int MaxLineBytes { get; init; }
+    public required int MaxFrameBytes { get; init; }
+    public required TimeSpan IdleTimeout { get; init; }
+    public required TimeSpan HandshakeTimeout { get; init; }
+    public required TimeSpan HeartbeatTick { get; init; }
+    public required int MaxConnections { get; init; }
+    public required bool MaxConnectionsIsAuto { get; init; }
+    public required int MaxConnectionsPerIp { get; init; }
+    public required int MaxDownloads { get; init; }
+    public required int MaxListEntries { get; init; }
+    public required int MaxPendingWriteBytes { get; init; }
+    public required int Backlog { get; init; }
+    public required bool ReuseAddress { get; init; }
+    public required TimeSpan DrainTimeout { get; init; }
+    public required bool CrlfReplies { get; init; }
+    public required Encoding TextEncoding { get; init; }
+    public required long DescriptorLimit { get; init; }
+
+    /// <summary>Parses and validates; throws <see cref="SettingsException"/> with a one-line message naming the key.</summary>
+    public static ServerSettings FromConfig(Config root, long? descriptorLimit = null)
+    {
+        var c = root.GetConfig(Section) ?? throw new SettingsException($"the configuration has no '{Section}' section");
+        var limit = descriptorLimit ?? DescriptorLimits.Current();
+        var maxDownloads = PositiveInt(c, "max-downloads");
+        var (maxConnections, auto) = MaxConnectionsFrom(c, limit, maxDownloads);
+        var host = Text(c, "host");
+        if (!System.Net.IPAddress.TryParse(host, out _) && host != "localhost")
+            throw new SettingsException($"host: '{host}' is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1)");
+
+        return new ServerSettings
+        {
+            Host = host,
+            Port = PortNumber(c, "port"),
+            BinaryPort = OptionalPort(c, "binary-port"),
+            FilesRoot = Text(c, "files-root"),
+            MaxLineBytes = PositiveInt(c, "max-line-bytes"),
+            MaxFrameBytes = PositiveInt(c, "max-frame-bytes"),
+            IdleTimeout = PositiveDuration(c, "idle-timeout"),
+            HandshakeTimeout = PositiveDuration(c, "handshake-timeout"),
+            HeartbeatTick = PositiveDuration(c, "heartbeat-tick"),
+            MaxConnections = maxConnections,
+            MaxConnectionsIsAuto = auto,
+            MaxConnectionsPerIp = NonNegativeInt(c, "max-connections-per-ip"),
+            MaxDownloads = maxDownloads,
+            MaxListEntries = PositiveInt(c, "max-list-entries"),
+            MaxPendingWriteBytes = (int)Math.Min(int.MaxValue, PositiveBytes(c, "max-pending-write-bytes")),
+            Backlog = PositiveInt(c, "backlog"),
+            ReuseAddress = Flag(c, "reuse-address"),
+            DrainTimeout = PositiveDuration(c, "drain-timeout"),
+            CrlfReplies = LineEnding(c, "reply-line-ending"),
+            TextEncoding = EncodingFrom(c, "text-encoding"),
+            DescriptorLimit = limit,
+        };
+    }
+
+    private static (int Value, bool Auto) MaxConnectionsFrom(Config c, long limit, int maxDownloads)
+    {
+        var raw = Text(c, "max-connections");
+        if (raw.Equals("auto", StringComparison.OrdinalIgnoreCase))
+        {
+            var left = limit - maxDownloads - ProcessDescriptorReserve;
+            if (left < 1)
+                throw new SettingsException(
+                    $"max-connections: auto leaves no room (descriptor limit {limit}, max-downloads {maxDownloads}, reserve {ProcessDescriptorReserve}); lower max-downloads or set a number");
+            return ((int)Math.Min(int.MaxValue, left), true);
+        }
+        if (!int.TryParse(raw, out var n) || n < 1)
+            throw new SettingsException($"max-connections: '{raw}' is neither 'auto' nor a whole number above 0");
+        return (n, false);
+    }
+
+    private static string Text(Config c, string key)
+    {
+        string? value;
+        try { value = c.GetString(key); }
+        catch (Exception e) { throw new SettingsException($"{key}: {e.Message}"); }
+        if (string.IsNullOrWhiteSpace(value)) throw new SettingsException($"{key}: missing or empty");
+        return value.Trim();
+    }
+
+    private static int PositiveInt(Config c, string key)
+    {
+        var raw = Text(c, key);
+        if (!int.TryParse(raw, out var n) || n < 1) throw new SettingsException($"{key}: '{raw}' is not a whole number above 0");
+        return n;
+    }
+
+    private static int NonNegativeInt(Config c, string key)
+    {
+        var raw = Text(c, key);
+        if (!int.TryParse(raw, out var n) || n < 0) throw new SettingsException($"{key}: '{raw}' is not a whole number (0 or more)");
+        return n;
+    }
+
+    private static int PortNumber(Config c, string key)
+    {
+        var raw = Text(c, key);
+        if (!int.TryParse(raw, out var n) || n is < 0 or > 65535) throw new SettingsException($"{key}: '{raw}' is not a port (0-65535)");
+        return n;
+    }
+
+    private static int? OptionalPort(Config c, string key)
+    {
+        var raw = Text(c, key);
+        return raw.Equals("off", StringComparison.OrdinalIgnoreCase) || raw.Equals("false", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : PortNumber(c, key);
+    }
+
+    private static TimeSpan PositiveDuration(Config c, string key)
+    {
+        var raw = Text(c, key);
+        TimeSpan value;
+        try { value = c.GetTimeSpan(key, allowInfinite: false); }
+        catch (Exception) { throw new SettingsException($"{key}: '{raw}' is not a duration (e.g. 250ms, 30s, 2m)"); }
+        if (value <= TimeSpan.Zero) throw new SettingsException($"{key}: '{raw}' must be above zero");
+        return value;
+    }
+
+    private static long PositiveBytes(Config c, string key)
+    {
+        var raw = Text(c, key);
+        long? value;
+        try { value = c.GetByteSize(key); }
+        catch (Exception) { throw new SettingsException($"{key}: '{raw}' is not a size (e.g. 65536, 64KiB, 1MiB)"); }
+        if (value is not > 0) throw new SettingsException($"{key}: '{raw}' must be above zero");
+        return value.Value;
+    }
+
+    private static bool Flag(Config c, string key)
+    {
+        var raw = Text(c, key).ToLowerInvariant();
+        return raw switch
+        {
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            _ => throw new SettingsException($"{key}: '{raw}' is not on/off"),
+        };
+    }
+
+    private static bool LineEnding(Config c, string key)
+    {
+        var raw = Text(c, key).ToLowerInvariant();
+        return raw switch
+        {
+            "lf" => false,
+            "crlf" => true,
+            _ => throw new SettingsException($"{key}: '{raw}' is neither lf nor crlf"),
+        };
+    }
+
+    private static Encoding EncodingFrom(Config c, string key)
+    {
+        var raw = Text(c, key);
+        try { return TextEncodings.Resolve(raw); }
+        catch (ArgumentException e) { throw new SettingsException($"{key}: {e.Message}"); }
+    }
+}
+
+/// <summary>A setting or flag that cannot be used; its message is the one line the user sees.</summary>
+public sealed class SettingsException(string message) : Exception(message);

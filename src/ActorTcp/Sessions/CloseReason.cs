@@ -1,0 +1,48 @@
+namespace ActorTcp.Sessions;
+
+/// <summary>Why a connection ended; each has a <c>closed_&lt;reason&gt;</c> counter in STATS.</summary>
+public enum CloseReason
+{
+    /// <summary>The client closed the connection (after its last request was answered).</summary>
+    PeerClosed,
+    /// <summary>The client said QUIT or EXIT.</summary>
+    Quit,
+    IdleTimeout,
+    HandshakeTimeout,
+    /// <summary>Refused at accept: max-connections reached.</summary>
+    ServerFull,
+    /// <summary>Refused at accept: max-connections-per-ip reached.</summary>
+    PerIpLimit,
+    /// <summary>Told <c>ERR server shutting down</c> when the server stopped.</summary>
+    Shutdown,
+    /// <summary>A transfer still running when drain-timeout passed, cut.</summary>
+    DrainTimeout,
+    /// <summary>The connection failed under us (a reset by the client, a write error).</summary>
+    Reset,
+    /// <summary>A file transfer failed on the server's side (e.g. the file shrank under it).</summary>
+    TransferFailed,
+    /// <summary>The session actor threw; only that client was closed.</summary>
+    Crash,
+}
+
+public static class CloseReasons
+{
+    public static readonly CloseReason[] All = Enum.GetValues<CloseReason>();
+
+    /// <summary>The STATS key of each reason, e.g. <c>closed_idle_timeout</c>.</summary>
+    public static string StatsKey(CloseReason reason) => reason switch
+    {
+        CloseReason.PeerClosed => "closed_peer_closed",
+        CloseReason.Quit => "closed_quit",
+        CloseReason.IdleTimeout => "closed_idle_timeout",
+        CloseReason.HandshakeTimeout => "closed_handshake_timeout",
+        CloseReason.ServerFull => "closed_server_full",
+        CloseReason.PerIpLimit => "closed_per_ip_limit",
+        CloseReason.Shutdown => "closed_shutdown",
+        CloseReason.DrainTimeout => "closed_drain_timeout",
+        CloseReason.Reset => "closed_reset",
+        CloseReason.TransferFailed => "closed_transfer_failed",
+        CloseReason.Crash => "closed_crash",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
+    };
+}

@@ -1,0 +1,65 @@
+using Akka.Actor;
+using Akka.IO;
+using Tcp = Akka.IO.Tcp;
+
+namespace ActorTcp.Sessions;
+
+/// <summary>
+/// The narrow seam between a session and its transport, outbound half: everything a session may ask of its
+/// connection. The inbound half is four messages the session receives: <see cref="Tcp.Received"/> (bytes),
+/// <see cref="WriteAcked"/> (the last write was taken by the transport), <see cref="Tcp.PeerClosed"/> (the
+/// client shut its sending side) and the other <see cref="Tcp.ConnectionClosed"/> events (the connection is gone).
+/// Any transport that speaks these can replace Akka.IO without touching the session.
+/// </summary>
+public interface IConnection
+{
+    /// <summary>Makes <paramref name="session"/> the receiver of the connection's events; the first call a session makes.</summary>
+    void Register(IActorRef session);
+
+    /// <summary>Sends bytes; the session receives <see cref="WriteAcked"/> once the transport has taken them.</summary>
+    void Write(ByteString data);
+
+    void SuspendReading();
+
+    void ResumeReading();
+
+    /// <summary>Flushes the writes already made, then closes (a FIN); the session then receives a close event.</summary>
+    void Close(bool peerAlreadyClosed);
+
+    /// <summary>Resets the connection at once, dropping anything unsent.</summary>
+    void Abort();
+}
+
+/// <summary>The inbound acknowledgement of a write: one singleton, so an ack costs no allocation.</summary>
+public sealed class WriteAcked : Tcp.Event
+{
+    public static readonly WriteAcked Instance = new();
+
+    private WriteAcked() { }
+}
+
+/// <summary>An Akka.IO connection actor behind the seam.</summary>
+internal sealed class AkkaIoConnection(IActorRef connection) : IConnection
+{
+    private IActorRef _session = ActorRefs.Nobody;
+
+    public void Register(IActorRef session)
+    {
+        _session = session;
+        // keepOpenOnPeerClosed: a client that half-closes still receives every reply it asked for.
+        connection.Tell(new Tcp.Register(session, keepOpenOnPeerClosed: true, useResumeWriting: false), session);
+    }
+
+    public void Write(ByteString data) => connection.Tell(Tcp.Write.Create(data, WriteAcked.Instance), _session);
+
+    public void SuspendReading() => connection.Tell(Tcp.SuspendReading.Instance, _session);
+
+    public void ResumeReading() => connection.Tell(Tcp.ResumeReading.Instance, _session);
+
+    // ConfirmedClose sends our FIN and waits for the client's, so a client still sending does not turn our
+    // close into a reset that could destroy the last line before the client reads it.
+    public void Close(bool peerAlreadyClosed) =>
+        connection.Tell(peerAlreadyClosed ? Tcp.Close.Instance : Tcp.ConfirmedClose.Instance, _session);
+
+    public void Abort() => connection.Tell(Tcp.Abort.Instance, _session);
+}
