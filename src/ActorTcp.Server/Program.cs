@@ -1,0 +1,121 @@
+using ActorTcp.Configuration;
+using ActorTcp.Files;
+using ActorTcp.Hosting;
+using ActorTcp.Listening;
+using ActorTcp.Server;
+using Akka.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Serilog;
+
+return await ServerProgram.RunAsync(args);
+
+namespace ActorTcp.Server
+{
+    internal static class ServerProgram
+    {
+        private const int UsageError = 2;
+
+        public static async Task<int> RunAsync(string[] args)
+        {
+            ServerOptions options;
+            Config config;
+            ServerSettings settings;
+            FileStore store;
+            try
+            {
+                options = ServerOptions.Parse(args);
+                if (options.Help)
+                {
+                    Console.WriteLine(ServerOptions.Usage);
+                    return 0;
+                }
+                if (options.Version)
+                {
+                    Console.WriteLine($"ActorTcp {ActorTcpHosting.Version}");
+                    return 0;
+                }
+                config = LoadConfig(options);
+                settings = ServerSettings.FromConfig(config);
+                store = OpenFiles(settings.FilesRoot);
+            }
+            catch (Exception e) when (e is ArgumentException or SettingsException or ConfigurationException or IOException)
+            {
+                await Console.Error.WriteLineAsync($"actortcp: {e.Message}");
+                return UsageError;
+            }
+
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+            {
+                DisableDefaults = true,
+                ContentRootPath = Directory.GetCurrentDirectory(),
+            });
+            builder.Configuration.AddJsonFile(FindFile(Path.Combine("config", "appsettings.json")) ?? "appsettings.json", optional: true);
+            builder.Services.AddSerilog((_, logger) => logger
+                .ReadFrom.Configuration(builder.Configuration)
+                .Filter.ByExcluding(RedundantAkkaEvents.Matches));
+            // Long enough for the drain: transfers may finish up to drain-timeout after SIGTERM.
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.DrainTimeout + TimeSpan.FromSeconds(15));
+            builder.Services.AddActorTcp(config, settings, store);
+
+            using var host = builder.Build();
+            await host.StartAsync();
+            var status = host.Services.GetRequiredService<BindingStatus>();
+            try
+            {
+                var bound = await status.Bound.WaitAsync(TimeSpan.FromSeconds(30));
+                var binary = bound.Binary is null ? "off" : $"{bound.Binary.Address}:{bound.Binary.Port}";
+                Console.Out.WriteLine($"listening text={bound.Text.Address}:{bound.Text.Port} binary={binary}");
+                Console.Out.Flush();
+            }
+            catch (Exception e) when (e is BindFailedException or TimeoutException)
+            {
+                await Console.Error.WriteLineAsync($"actortcp: {e.Message}");
+                await host.StopAsync();
+                await Log.CloseAndFlushAsync();
+                return UsageError;
+            }
+
+            await host.WaitForShutdownAsync();
+            await Log.CloseAndFlushAsync();
+            return 0;
+        }
+
+        /// <summary>hocon.conf (working directory first, else beside the executable), the --config overlay, then the flags.</summary>
+        private static Config LoadConfig(ServerOptions options)
+        {
+            var defaultsPath = FindFile("hocon.conf")
+                ?? throw new IOException("hocon.conf not found in the working directory or beside the executable");
+            var config = ConfigurationFactory.ParseString(File.ReadAllText(defaultsPath));
+            if (options.ConfigFile is not null)
+            {
+                if (!File.Exists(options.ConfigFile)) throw new IOException($"--config: '{options.ConfigFile}' not found");
+                config = ConfigurationFactory.ParseString(File.ReadAllText(options.ConfigFile)).WithFallback(config);
+            }
+            if (options.Overrides.Count > 0)
+                config = ConfigurationFactory.ParseString(string.Join("\n", options.Overrides)).WithFallback(config);
+            return config;
+        }
+
+        private static FileStore OpenFiles(string root)
+        {
+            try
+            {
+                return new FileStore(root);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"files-root: {e.Message}");
+            }
+        }
+
+        private static string? FindFile(string relative)
+        {
+            var here = Path.Combine(Directory.GetCurrentDirectory(), relative);
+            if (File.Exists(here)) return here;
+            var beside = Path.Combine(AppContext.BaseDirectory, relative);
+            return File.Exists(beside) ? beside : null;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+namespace ActorTcp.Server;
+
+/// <summary>The command line: a few flags for the common settings, each turned into a HOCON override.</summary>
+internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile, IReadOnlyList<string> Overrides)
+{
+    /// <summary>Flag → the <c>actor-tcp</c> key it sets.</summary>
+    private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
+    {
+        ["--host"] = "host",
+        ["--port"] = "port",
+        ["--binary-port"] = "binary-port",
+        ["--files"] = "files-root",
+        ["--idle-timeout"] = "idle-timeout",
+        ["--max-connections"] = "max-connections",
+    };
+
+    public const string Usage = """
+        ActorTcp: an actor-based TCP server (text and length-prefixed listeners, name dialog, echo, files).
+
+        Usage: ActorTcp.Server [flags]
+
+        Flags:
+          --config <file>            HOCON file layered over hocon.conf (any actor-tcp key)
+          --host <address>           address both listeners bind      [127.0.0.1; 0.0.0.0 exposes the server]
+          --port <port>              text listener port, 0 = any free  [6000]
+          --binary-port <port|off>   binary listener port              [6001]
+          --files <folder>           folder LIST and GET serve         [config/files]
+          --idle-timeout <duration>  close named clients silent this long, e.g. 30s, 2m  [30s]
+          --max-connections <n|auto> connections held at once         [auto: descriptor limit - max-downloads - 1000]
+          --version                  print the version
+          --help                     print this
+
+        Settings (hocon.conf, section actor-tcp; each documented there):
+          host port binary-port files-root max-line-bytes max-frame-bytes idle-timeout handshake-timeout
+          heartbeat-tick max-connections max-connections-per-ip max-downloads max-list-entries
+          max-pending-write-bytes backlog reuse-address drain-timeout reply-line-ending text-encoding
+
+        When both listeners are bound it prints: listening text=<host>:<port> binary=<host>:<port>|off
+        """;
+
+    /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a one-line message.</summary>
+    public static ServerOptions Parse(IReadOnlyList<string> args)
+    {
+        bool help = false, version = false;
+        string? configFile = null;
+        var overrides = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            string? inline = null;
+            var eq = arg.IndexOf('=');
+            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
+            {
+                inline = arg[(eq + 1)..];
+                arg = arg[..eq];
+            }
+            switch (arg)
+            {
+                case "--help" or "-h":
+                    help = true;
+                    continue;
+                case "--version":
+                    version = true;
+                    continue;
+                case "--config":
+                    configFile = inline ?? Next(args, ref i, arg);
+                    continue;
+            }
+            if (!Flags.TryGetValue(arg, out var key)) throw new ArgumentException($"unknown flag '{args[i]}' (try --help)");
+            var value = inline ?? Next(args, ref i, arg);
+            overrides.Add($"actor-tcp.{key} = {Quote(value)}");
+        }
+        return new ServerOptions(help, version, configFile, overrides);
+    }
+
+    private static string Next(IReadOnlyList<string> args, ref int i, string flag)
+    {
+        if (i + 1 >= args.Count) throw new ArgumentException($"flag {flag} needs a value (try --help)");
+        return args[++i];
+    }
+
+    // Values become HOCON strings, so nothing a user types can inject other keys.
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}
