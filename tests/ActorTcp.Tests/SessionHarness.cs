@@ -1,0 +1,104 @@
+using System.Text;
+using ActorTcp.Configuration;
+using ActorTcp.Files;
+using ActorTcp.Sessions;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Streams;
+using Akka.TestKit;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ActorTcp.Tests;
+
+/// <summary>Builds sessions over fake connections and reads their output line by line.</summary>
+public sealed class SessionHarness
+{
+    private readonly StringBuilder _pending = new();
+
+    public SessionHarness(TestKitBase kit, SessionContext context, FakeConnection connection, TestProbe probe, SessionTicket ticket, IActorRef session)
+    {
+        Kit = kit;
+        Context = context;
+        Connection = connection;
+        Probe = probe;
+        Ticket = ticket;
+        Session = session;
+    }
+
+    public TestKitBase Kit { get; }
+    public SessionContext Context { get; }
+    public FakeConnection Connection { get; }
+    public TestProbe Probe { get; }
+    public SessionTicket Ticket { get; }
+    public IActorRef Session { get; }
+
+    public static ServerSettings Settings(string overrides = "")
+    {
+        var hocon = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon.conf"));
+        var config = ConfigurationFactory.ParseString(overrides).WithFallback(ConfigurationFactory.ParseString(hocon));
+        return ServerSettings.FromConfig(config, descriptorLimit: 20_000);
+    }
+
+    public static FileService Files(ActorSystem system, string? root = null) =>
+        new(new FileStore(root ?? Path.Combine(AppContext.BaseDirectory, "files")), system.Materializer());
+
+    /// <summary>Starts one session whose directory (for WHO) is <paramref name="directory"/>.</summary>
+    public static SessionHarness Start(
+        TestKitBase kit, ServerSettings settings, ServerStats stats, IActorRef directory, bool binary = false,
+        Action<FakeConnection>? configure = null, long id = 1, Func<Props, IActorRef>? spawn = null)
+    {
+        var probe = kit.CreateTestProbe();
+        var connection = new FakeConnection(probe);
+        configure?.Invoke(connection);
+        var context = new SessionContext(settings, stats, binary, directory, Files(kit.Sys), NullLogger.Instance);
+        var ticket = new SessionTicket(id, System.Net.IPAddress.Loopback, kit.Sys.Scheduler.Now.UtcTicks);
+        var props = SessionActor.Props(context, connection, ticket);
+        var session = spawn is null ? kit.Sys.ActorOf(props) : spawn(props);
+        ticket.Session = session;
+        return new SessionHarness(kit, context, connection, probe, ticket, session);
+    }
+
+    public void Send(string text) => Connection.Receive(text);
+
+    /// <summary>Collects written bytes until <paramref name="count"/> whole lines have arrived.</summary>
+    public List<string> ExpectLines(int count)
+    {
+        var lines = new List<string>();
+        while (true)
+        {
+            var text = _pending.ToString();
+            int nl;
+            while (lines.Count < count && (nl = text.IndexOf('\n')) >= 0)
+            {
+                lines.Add(text[..nl]);
+                text = text[(nl + 1)..];
+            }
+            _pending.Clear().Append(text);
+            if (lines.Count == count) return lines;
+            var call = Probe.ExpectMsg<ConnectionCall>(TimeSpan.FromSeconds(5));
+            if (call is Wrote wrote) _pending.Append(Encoding.UTF8.GetString(wrote.Bytes));
+        }
+    }
+
+    public string ExpectLine() => ExpectLines(1)[0];
+
+    /// <summary>Reads past the greeting and the name dialog.</summary>
+    public SessionHarness Named(string name = "neo")
+    {
+        Assert.Equal(["Welcome!", "What's your name?"], ExpectLines(2));
+        Send(name + "\n");
+        Assert.Equal($"Hello {name}!", ExpectLine());
+        return this;
+    }
+
+    /// <summary>Skips writes and reading toggles until the next call of type <typeparamref name="T"/>.</summary>
+    public T ExpectCall<T>() where T : ConnectionCall
+    {
+        while (true)
+        {
+            var call = Probe.ExpectMsg<ConnectionCall>(TimeSpan.FromSeconds(5));
+            if (call is T wanted) return wanted;
+            if (call is Wrote wrote) _pending.Append(Encoding.UTF8.GetString(wrote.Bytes));
+        }
+    }
+}

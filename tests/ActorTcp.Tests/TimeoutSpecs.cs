@@ -1,0 +1,104 @@
+using ActorTcp.Sessions;
+using ActorTcp.Supervision;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Xunit.Abstractions;
+
+namespace ActorTcp.Tests;
+
+public sealed class TimeoutSpecs(ITestOutputHelper output)
+    : TestKit("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"", output)
+{
+    private readonly ServerStats _stats = new("test", DateTimeOffset.UtcNow);
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
+    private const string Timeouts = "actor-tcp { idle-timeout = 10s, handshake-timeout = 20s, heartbeat-tick = 1s }";
+
+    private (SessionHarness Session, Akka.Actor.IActorRef Supervisor) StartWatched(long id = 1)
+    {
+        var settings = SessionHarness.Settings(Timeouts);
+        var supervisor = Sys.ActorOf(HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout));
+        var s = SessionHarness.Start(this, settings, _stats, TestActor, id: id);
+        supervisor.Tell(new Track(s.Ticket), TestActor);
+        return (s, supervisor);
+    }
+
+    private void Advance(int seconds)
+    {
+        for (var i = 0; i < seconds; i++) Clock.Advance(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void Idle_session_is_closed_with_IdleTimeout_after_the_configured_silence()
+    {
+        var (s, _) = StartWatched();
+        s.Named();
+        Advance(9);
+        s.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Advance(2);
+        Assert.Equal("ERR idle timeout", s.ExpectLine());
+        s.ExpectCall<Closed>();
+        AwaitCondition(() => _stats.Closed(CloseReason.IdleTimeout) == 1);
+    }
+
+    [Fact]
+    public void A_heartbeating_session_stays_while_a_silent_one_is_closed()
+    {
+        var settings = SessionHarness.Settings(Timeouts);
+        var supervisor = Sys.ActorOf(HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout));
+        var alive = SessionHarness.Start(this, settings, _stats, TestActor, id: 1).Named("alive");
+        var silent = SessionHarness.Start(this, settings, _stats, TestActor, id: 2).Named("silent");
+        supervisor.Tell(new Track(alive.Ticket), TestActor);
+        supervisor.Tell(new Track(silent.Ticket), TestActor);
+        for (var second = 0; second < 25; second++)
+        {
+            if (second % 3 == 0)
+            {
+                alive.Send("HEARTBEAT\n");
+                // The heartbeat is processed before time moves on: PING proves the session has read it.
+                alive.Send("PING\n");
+                Assert.Equal("PONG", alive.ExpectLine());
+            }
+            Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal("ERR idle timeout", silent.ExpectLine());
+        alive.Send("PING\n");
+        Assert.Equal("PONG", alive.ExpectLine());
+    }
+
+    [Fact]
+    public void A_client_that_never_finishes_the_dialog_is_closed_with_HandshakeTimeout_however_it_trickles()
+    {
+        var (s, _) = StartWatched();
+        s.ExpectLines(2);
+        for (var second = 0; second < 21; second++)
+        {
+            s.Send("x");
+            Clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal("ERR handshake timeout", s.ExpectLine());
+        s.ExpectCall<Closed>();
+    }
+
+    [Fact]
+    public void A_client_named_early_is_held_to_the_idle_timeout_not_the_handshake_deadline()
+    {
+        var (s, _) = StartWatched();
+        s.Named();
+        Advance(11);
+        Assert.Equal("ERR idle timeout", s.ExpectLine());
+    }
+
+    [Fact]
+    public void A_session_whose_last_line_never_drains_is_aborted_one_idle_timeout_later()
+    {
+        var (s, _) = StartWatched();
+        s.Named();
+        s.Connection.AutoAck = false;
+        Advance(11);
+        Assert.Equal("ERR idle timeout", s.ExpectLine());
+        Advance(11);
+        s.ExpectCall<Aborted>();
+    }
+}
