@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
@@ -11,6 +12,14 @@ public static class Names
 
     // Commands of the name dialog: a user who types one means the command, so it can never be a name.
     private static readonly string[] Reserved = ["exit", "quit", "ping", "heartbeat"];
+
+    private enum Kind
+    {
+        Letter,
+        Mark,
+        Other,
+        Forbidden,
+    }
 
     /// <summary>
     /// Trims spaces and tabs, normalizes to NFC and checks the result: 1 to 32 code points, each a letter, a
@@ -30,10 +39,10 @@ public static class Names
             return false;
         }
 
-        // Normalize throws on a lone surrogate; a name decoded from bytes never has one, but a caller's string might.
-        if (!IsValidUtf16(trimmed))
+        // Characters are checked before normalizing too: NFC keeps letters, marks and digits what they are, and
+        // Normalize throws on some code points (lone surrogates, noncharacters) that this turns away first.
+        if (!OnlyAllowedCharacters(trimmed, out reason))
         {
-            reason = "not valid unicode";
             return false;
         }
 
@@ -48,37 +57,21 @@ public static class Names
                 return false;
             }
 
-            switch (Rune.GetUnicodeCategory(rune))
+            switch (Classify(rune))
             {
-                case UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter
-                    or UnicodeCategory.TitlecaseLetter or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter:
+                case Kind.Letter:
                     afterLetter = true;
                     break;
-
-                case UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark
-                    or UnicodeCategory.EnclosingMark:
-                    if (!afterLetter)
-                    {
-                        reason = "a combining mark must follow a letter";
-                        return false;
-                    }
-
+                case Kind.Mark when !afterLetter:
+                    reason = "a combining mark must follow a letter";
+                    return false;
+                case Kind.Mark:
                     break;
-
-                case UnicodeCategory.DecimalDigitNumber:
+                case Kind.Other:
                     afterLetter = false;
                     break;
-
                 default:
-                    if (rune.Value is '_' or '-' or '.')
-                    {
-                        afterLetter = false;
-                        break;
-                    }
-
-                    reason = rune.Value is ' ' or '\t'
-                        ? "spaces are not allowed"
-                        : $"character U+{rune.Value:X4} is not allowed";
+                    reason = NotAllowed(rune);
                     return false;
             }
         }
@@ -97,18 +90,41 @@ public static class Names
         return true;
     }
 
-    private static bool IsValidUtf16(ReadOnlySpan<char> text)
+    private static bool OnlyAllowedCharacters(ReadOnlySpan<char> text, [NotNullWhen(false)] out string? reason)
     {
         while (!text.IsEmpty)
         {
-            if (Rune.DecodeFromUtf16(text, out _, out int used) != System.Buffers.OperationStatus.Done)
+            if (Rune.DecodeFromUtf16(text, out Rune rune, out int used) != OperationStatus.Done)
             {
+                reason = "not valid unicode";
+                return false;
+            }
+
+            if (Classify(rune) == Kind.Forbidden)
+            {
+                reason = NotAllowed(rune);
                 return false;
             }
 
             text = text[used..];
         }
 
+        reason = null;
         return true;
     }
+
+    private static Kind Classify(Rune rune) => Rune.GetUnicodeCategory(rune) switch
+    {
+        UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+            or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => Kind.Letter,
+        UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark
+            or UnicodeCategory.EnclosingMark => Kind.Mark,
+        UnicodeCategory.DecimalDigitNumber => Kind.Other,
+        _ when rune.Value is '_' or '-' or '.' => Kind.Other,
+        _ => Kind.Forbidden,
+    };
+
+    private static string NotAllowed(Rune rune) => rune.Value is ' ' or '\t'
+        ? "spaces are not allowed"
+        : $"character U+{rune.Value:X4} is not allowed";
 }
