@@ -8,7 +8,7 @@ namespace ActorTcp.Protocol;
 /// <summary>The rules for a user's name (PROTOCOL.md "The name dialog").</summary>
 public static class Names
 {
-    public const int MaxCodePoints = 32;
+    internal const int MaxCodePoints = 32;
 
     // Commands of the name dialog: a user who types one means the command, so it can never be a name.
     private static readonly string[] Reserved = ["exit", "quit", "ping", "heartbeat"];

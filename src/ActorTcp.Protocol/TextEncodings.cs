@@ -38,9 +38,14 @@ public static class TextEncodings
                 new EncoderReplacementFallback("?"),
                 new DecoderReplacementFallback("\uFFFD"));
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        catch (ArgumentException)
         {
             throw Invalid($"unknown text-encoding '{trimmed}'");
+        }
+        catch (NotSupportedException)
+        {
+            // UTF-7: known to .NET but switched off, and it would not be ASCII-compatible anyway.
+            throw Invalid($"text-encoding '{trimmed}' is not supported");
         }
 
         if (!IsAsciiCompatible(encoding))
