@@ -148,7 +148,7 @@ public sealed class ListenerSpecs(ITestOutputHelper output) : TestKit(output: ou
     }
 
     [Fact]
-    public void Stop_accepting_unbinds_and_later_clients_are_refused()
+    public void Stop_accepting_refuses_later_clients_with_the_shutdown_line()
     {
         var listener = StartListener("");
         listener.Tell(StopAccepting.Instance, TestActor);

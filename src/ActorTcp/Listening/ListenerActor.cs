@@ -34,8 +34,6 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
     private IPEndPoint? _textEndpoint;
     private IPEndPoint? _binaryEndpoint;
     private long _nextId;
-    private IActorRef? _unbindRequester;
-    private int _unbindsPending;
     private IActorRef? _drainRequester;
     private bool _accepting = true;
     private string _lastSummary = "";
@@ -96,7 +94,6 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
                 OnStopAccepting(Sender);
                 break;
             case Tcp.Unbound:
-                if (--_unbindsPending == 0) _unbindRequester?.Tell(StoppedAccepting.Instance);
                 break;
             case Drain drain:
                 OnDrain(drain, Sender);
@@ -220,14 +217,15 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
         return names;
     }
 
+    /// <summary>
+    /// New clients are refused with the shutdown line from now on. The listening sockets stay bound until the
+    /// drain is over: in Akka.IO 1.5.74 unbinding a listener also closes the connections it accepted, which would
+    /// cut the transfers the drain is meant to let finish.
+    /// </summary>
     private void OnStopAccepting(IActorRef requester)
     {
         _accepting = false;
-        _unbindRequester = requester;
-        _unbindsPending = _bindings.Count;
-        if (_unbindsPending == 0) requester.Tell(StoppedAccepting.Instance);
-        foreach (var binding in _bindings) binding.Tell(Tcp.Unbind.Instance);
-        _bindings.Clear();
+        requester.Tell(StoppedAccepting.Instance);
     }
 
     private void OnDrain(Drain drain, IActorRef requester)
@@ -248,6 +246,8 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
     private void FinishDrain(int cut)
     {
         Timers.Cancel("drain");
+        foreach (var binding in _bindings) binding.Tell(Tcp.Unbind.Instance);
+        _bindings.Clear();
         _drainRequester?.Tell(new Drained(cut));
         _drainRequester = null;
     }

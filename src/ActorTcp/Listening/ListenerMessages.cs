@@ -5,7 +5,7 @@ namespace ActorTcp.Listening;
 /// <summary>Where the listeners are bound, once both are.</summary>
 public sealed record BoundEndpoints(IPEndPoint Text, IPEndPoint? Binary);
 
-/// <summary>Stop accepting new connections (both listeners); answered with <see cref="StoppedAccepting"/>.</summary>
+/// <summary>Refuse new connections from now on (both listeners); answered with <see cref="StoppedAccepting"/>.</summary>
 public sealed class StopAccepting
 {
     public static readonly StopAccepting Instance = new();
