@@ -21,7 +21,18 @@ public sealed class TimeoutSpecs(ITestOutputHelper output)
         var supervisor = Sys.ActorOf(HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout));
         var s = SessionHarness.Start(this, settings, _stats, TestActor, id: id);
         supervisor.Tell(new Track(s.Ticket), TestActor);
+        AwaitTracking(supervisor);
         return (s, supervisor);
+    }
+
+    /// <summary>
+    /// The supervisor has started its timer and taken the tickets: only then may the clock move, or the first
+    /// ticks would pass before it listens for them.
+    /// </summary>
+    private void AwaitTracking(Akka.Actor.IActorRef supervisor)
+    {
+        supervisor.Tell(GetTickReport.Instance, TestActor);
+        ExpectMsg<TickReport>();
     }
 
     private void Advance(int seconds)
@@ -51,6 +62,7 @@ public sealed class TimeoutSpecs(ITestOutputHelper output)
         var silent = SessionHarness.Start(this, settings, _stats, TestActor, id: 2).Named("silent");
         supervisor.Tell(new Track(alive.Ticket), TestActor);
         supervisor.Tell(new Track(silent.Ticket), TestActor);
+        AwaitTracking(supervisor);
         for (var second = 0; second < 25; second++)
         {
             if (second % 3 == 0)

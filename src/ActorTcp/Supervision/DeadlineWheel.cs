@@ -30,7 +30,6 @@ public sealed class DeadlineWheel(TimeSpan tick, TimeSpan idleTimeout, TimeSpan 
     public int Advance(long nowTicks, Action<SessionTicket, SessionTimeout> expired)
     {
         var nowSlot = nowTicks / _tickTicks;
-        if (_lastProcessedSlot == long.MinValue) _lastProcessedSlot = nowSlot - 1;
         var checkedCount = 0;
         foreach (var slot in DueSlots(nowSlot))
         {
@@ -96,9 +95,9 @@ public sealed class DeadlineWheel(TimeSpan tick, TimeSpan idleTimeout, TimeSpan 
 
     private IEnumerable<long> DueSlots(long nowSlot)
     {
-        // After a long pause (or a test scheduler's jump) scanning every slot in between would cost more than
-        // scanning the buckets that exist.
-        if (nowSlot - _lastProcessedSlot > _buckets.Count)
+        // The first tick (or one after a long pause, or a test scheduler's jump) scans the buckets that exist:
+        // stepping through every slot in between could cost more, and the first has no slot to start from.
+        if (_lastProcessedSlot == long.MinValue || nowSlot - _lastProcessedSlot > _buckets.Count)
             return _buckets.Keys.Where(k => k <= nowSlot).OrderBy(k => k).ToList();
         return Range(_lastProcessedSlot + 1, nowSlot);
     }
