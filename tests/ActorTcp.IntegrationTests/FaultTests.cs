@@ -1,0 +1,104 @@
+using System.Net.Sockets;
+
+namespace ActorTcp.IntegrationTests;
+
+/// <summary>Faults around the server rather than inside one session: descriptors, silent crowds, shutdown mid-transfer.</summary>
+public sealed class FaultTests
+{
+    [Fact]
+    public async Task The_listener_recovers_once_descriptors_free_up_after_running_out()
+    {
+        // A descriptor limit of 300 and a connection limit above it: the accept loop itself runs out.
+        await using var server = await ServerProcess.StartUnderAsync(
+            ["prlimit", "--nofile=300:300"], "actor-tcp { max-connections = 1000, max-downloads = 10 }");
+        var crowd = new List<TestClient>();
+        try
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                try { crowd.Add(await TestClient.ConnectAsync(server.TextPort)); }
+                catch (SocketException) { break; }
+            }
+            Assert.True(crowd.Count >= 250, $"only {crowd.Count} connections were made");
+        }
+        finally
+        {
+            foreach (var c in crowd) c.Reset();
+        }
+
+        // Once the crowd is gone, a new client is accepted and served.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            try
+            {
+                await using var client = await TestClient.NamedAsync(server.TextPort);
+                await client.SendAsync("PING\n");
+                Assert.Equal("PONG", await client.ReadLineAsync());
+                break;
+            }
+            catch (Exception e) when (e is IOException or SocketException or TimeoutException && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+        Assert.False(server.HasExited);
+    }
+
+    [Fact]
+    public async Task Two_thousand_silent_connections_are_held_then_closed_by_the_handshake_timeout_while_others_are_served()
+    {
+        await using var server = await ServerProcess.StartAsync("actor-tcp { handshake-timeout = 3s, heartbeat-tick = 200ms }");
+        var silent = new List<TestClient>();
+        try
+        {
+            for (var i = 0; i < 2000; i++) silent.Add(await TestClient.ConnectAsync(server.TextPort));
+            await using (var client = await TestClient.NamedAsync(server.TextPort))
+            {
+                await client.SendAsync("PING\n");
+                Assert.Equal("PONG", await client.ReadLineAsync());
+            }
+            foreach (var c in silent)
+            {
+                var lines = new List<string?>();
+                for (string? line; (line = await c.ReadLineAsync()) is not null;) lines.Add(line);
+                Assert.Equal(["Welcome!", "What's your name?", "ERR handshake timeout"], lines);
+            }
+        }
+        finally
+        {
+            foreach (var c in silent) await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Shutdown_lets_a_download_in_flight_finish_then_says_so()
+    {
+        var root = Directory.CreateTempSubdirectory("actortcp-files-").FullName;
+        try
+        {
+            var data = new byte[8 * 1024 * 1024];
+            new Random(7).NextBytes(data);
+            await File.WriteAllBytesAsync(Path.Combine(root, "big.bin"), data);
+            await using var server = await ServerProcess.StartAsync("", "--files", root);
+            await using var downloader = await TestClient.NamedAsync(server.TextPort);
+            await using var idle = await TestClient.NamedAsync(server.TextPort, "idle");
+            await downloader.SendAsync("GET big.bin\nPING\n");
+            Assert.Equal($"OK {data.Length}", await downloader.ReadLineAsync());
+            var first = await downloader.ReadBytesAsync(64 * 1024);
+
+            var exit = server.TerminateAsync();
+            Assert.Equal("ERR server shutting down", await idle.ReadLineAsync());
+            var rest = await downloader.ReadBytesAsync(data.Length - first.Length);
+            Assert.Equal(data, first.Concat(rest).ToArray());
+            // The PING queued behind the transfer is not served: the last line comes next, then the close.
+            Assert.Equal("ERR server shutting down", await downloader.ReadLineAsync());
+            Assert.Null(await downloader.ReadLineAsync());
+            Assert.Equal(0, await exit);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
