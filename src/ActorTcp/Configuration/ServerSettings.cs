@@ -9,8 +9,11 @@ public sealed record ServerSettings
 {
     public const string Section = "actor-tcp";
 
-    /// <summary>Descriptors kept back for the process itself (log files, the runtime, listeners) under <c>auto</c>.</summary>
+    /// <summary>The largest reserve of descriptors kept back for the process (see <see cref="DescriptorReserve"/>).</summary>
     public const int ProcessDescriptorReserve = 1000;
+
+    /// <summary>The smallest reserve: what the runtime holds at rest, with room for refused sockets and threads.</summary>
+    public const int MinimumDescriptorReserve = 256;
 
     public required string Host { get; init; }
     public required int Port { get; init; }
@@ -24,6 +27,8 @@ public sealed record ServerSettings
     public required TimeSpan HeartbeatTick { get; init; }
     public required int MaxConnections { get; init; }
     public required bool MaxConnectionsIsAuto { get; init; }
+    /// <summary>What the configuration asked for, when the descriptor limit held max-connections below it.</summary>
+    public int? MaxConnectionsRequested { get; init; }
     public required int MaxConnectionsPerIp { get; init; }
     public required int MaxDownloads { get; init; }
     public required int MaxListEntries { get; init; }
@@ -42,6 +47,7 @@ public sealed record ServerSettings
         var limit = descriptorLimit ?? DescriptorLimits.Current();
         var maxDownloads = PositiveInt(c, "max-downloads");
         var (maxConnections, auto) = MaxConnectionsFrom(c, limit, maxDownloads);
+        int? requested = !auto && int.TryParse(Text(c, "max-connections"), out var asked) && asked > maxConnections ? asked : null;
         var host = Text(c, "host");
         if (!System.Net.IPAddress.TryParse(host, out _) && host != "localhost")
             throw new SettingsException($"host: '{host}' is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1)");
@@ -59,6 +65,7 @@ public sealed record ServerSettings
             HeartbeatTick = PositiveDuration(c, "heartbeat-tick"),
             MaxConnections = maxConnections,
             MaxConnectionsIsAuto = auto,
+            MaxConnectionsRequested = requested,
             MaxConnectionsPerIp = NonNegativeInt(c, "max-connections-per-ip"),
             MaxDownloads = maxDownloads,
             MaxListEntries = PositiveInt(c, "max-list-entries"),
@@ -72,20 +79,26 @@ public sealed record ServerSettings
         };
     }
 
+    /// <summary>
+    /// Descriptors kept back for the process: the runtime needs some of its own (it cannot even start a thread
+    /// without one, and dies "out of memory" when it cannot), plus log files, listeners and refused sockets.
+    /// The runtime alone holds about 190 (every loaded assembly stays open). 1000 on a 20,000-descriptor machine,
+    /// never under 256.
+    /// </summary>
+    public static long DescriptorReserve(long limit) => Math.Clamp(limit / 10, MinimumDescriptorReserve, ProcessDescriptorReserve);
+
     private static (int Value, bool Auto) MaxConnectionsFrom(Config c, long limit, int maxDownloads)
     {
         var raw = Text(c, "max-connections");
-        if (raw.Equals("auto", StringComparison.OrdinalIgnoreCase))
-        {
-            var left = limit - maxDownloads - ProcessDescriptorReserve;
-            if (left < 1)
-                throw new SettingsException(
-                    $"max-connections: auto leaves no room (descriptor limit {limit}, max-downloads {maxDownloads}, reserve {ProcessDescriptorReserve}); lower max-downloads or set a number");
-            return ((int)Math.Min(int.MaxValue, left), true);
-        }
+        var room = limit - maxDownloads - DescriptorReserve(limit);
+        if (room < 1)
+            throw new SettingsException(
+                $"max-connections: the descriptor limit {limit} leaves no room after max-downloads {maxDownloads} and a reserve of {DescriptorReserve(limit)}; lower max-downloads");
+        if (raw.Equals("auto", StringComparison.OrdinalIgnoreCase)) return ((int)Math.Min(int.MaxValue, room), true);
         if (!int.TryParse(raw, out var n) || n < 1)
             throw new SettingsException($"max-connections: '{raw}' is neither 'auto' nor a whole number above 0");
-        return (n, false);
+        // More connections than descriptors would let clients starve the runtime itself: hold to what fits.
+        return ((int)Math.Min(n, room), false);
     }
 
     private static string Text(Config c, string key)

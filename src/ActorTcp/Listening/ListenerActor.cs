@@ -145,6 +145,10 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
             "Listening on text {TextEndpoint} and binary {BinaryEndpoint}; capacity {MaxConnections} connections ({Source}, descriptor limit {DescriptorLimit})",
             _textEndpoint, (object?)_binaryEndpoint ?? "off", _settings.MaxConnections,
             _settings.MaxConnectionsIsAuto ? "auto" : "configured", _settings.DescriptorLimit);
+        if (_settings.MaxConnectionsRequested is { } requested)
+            _logger.LogWarning(
+                "max-connections {Requested} is more than the descriptor limit {DescriptorLimit} leaves; holding {MaxConnections}",
+                requested, _settings.DescriptorLimit, _settings.MaxConnections);
         _status.Succeed(new BoundEndpoints(_textEndpoint, _binaryEndpoint));
     }
 
