@@ -33,14 +33,26 @@ public sealed class FakeConnection(TestProbe probe) : IConnection
 
     public void Register(IActorRef session) => Session = session;
 
-    public void Write(ByteString data)
+    /// <summary>
+    /// True: an acknowledged write completes at once, as a transport that sent it synchronously says.
+    /// False: it is acknowledged by a message, as Akka.IO does.
+    /// </summary>
+    public bool CompletesWritesAtOnce { get; set; } = true;
+
+    public bool Write(ByteString data)
     {
         var bytes = data.ToArray();
         if (ThrowOnWriteContaining is { } poison && Encoding.UTF8.GetString(bytes).Contains(poison))
             throw new InvalidOperationException("transport fault injected by the test");
         probe.Ref.Tell(new Wrote(bytes));
-        if (AutoAck) Session.Tell(WriteAcked.Instance);
-        else Interlocked.Increment(ref _heldAcks);
+        if (!AutoAck)
+        {
+            Interlocked.Increment(ref _heldAcks);
+            return false;
+        }
+        if (CompletesWritesAtOnce) return true;
+        Session.Tell(WriteAcked.Instance);
+        return false;
     }
 
     public void ReleaseAcks()
@@ -50,9 +62,22 @@ public sealed class FakeConnection(TestProbe probe) : IConnection
         for (var i = 0; i < n; i++) Session.Tell(WriteAcked.Instance);
     }
 
-    public void SuspendReading() => probe.Ref.Tell(new Suspended());
+    private bool _suspended;
 
-    public void ResumeReading() => probe.Ref.Tell(new Resumed());
+    // Like a real transport, only a change of the reading state is news.
+    public void SuspendReading()
+    {
+        if (_suspended) return;
+        _suspended = true;
+        probe.Ref.Tell(new Suspended());
+    }
+
+    public void ResumeReading()
+    {
+        if (!_suspended) return;
+        _suspended = false;
+        probe.Ref.Tell(new Resumed());
+    }
 
     public void Close(bool peerAlreadyClosed)
     {

@@ -124,6 +124,15 @@ public sealed class SessionSpecs(ITestOutputHelper output) : TestKit(output: out
     }
 
     [Fact]
+    public void Pipelined_requests_are_answered_in_order_when_writes_are_acknowledged_by_message()
+    {
+        var s = Start(configure: c => c.CompletesWritesAtOnce = false).Named();
+        s.Send("PING\nECHO a\n");
+        s.Send("ECHO b\nPING\n");
+        Assert.Equal(["PONG", "a", "b", "PONG"], s.ExpectLines(4));
+    }
+
+    [Fact]
     public void A_line_too_long_is_answered_skipped_and_the_session_goes_on()
     {
         var s = Start("actor-tcp.max-line-bytes = 8").Named();

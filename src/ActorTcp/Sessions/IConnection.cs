@@ -16,11 +16,20 @@ public interface IConnection
     /// <summary>Makes <paramref name="session"/> the receiver of the connection's events; the first call a session makes.</summary>
     void Register(IActorRef session);
 
-    /// <summary>Sends bytes; the session receives <see cref="WriteAcked"/> once the transport has taken them.</summary>
-    void Write(ByteString data);
+    /// <summary>
+    /// Sends bytes. Returns true when the transport took them all at once (no <see cref="WriteAcked"/> follows);
+    /// otherwise the session receives <see cref="WriteAcked"/> once they are taken, and writes nothing before.
+    /// </summary>
+    bool Write(ByteString data);
 
+    /// <summary>The session wants no more bytes for now.</summary>
     void SuspendReading();
 
+    /// <summary>
+    /// The session wants (more) bytes. Called after every <see cref="Tcp.Received"/> it has dealt with: a transport
+    /// may deliver one read and wait for the next call (pull), or keep pushing until <see cref="SuspendReading"/>.
+    /// Repeated calls are cheap.
+    /// </summary>
     void ResumeReading();
 
     /// <summary>Flushes the writes already made, then closes (a FIN); the session then receives a close event.</summary>
@@ -42,6 +51,7 @@ public sealed class WriteAcked : Tcp.Event
 internal sealed class AkkaIoConnection(IActorRef connection) : IConnection
 {
     private IActorRef _session = ActorRefs.Nobody;
+    private bool _suspended;
 
     public void Register(IActorRef session)
     {
@@ -50,11 +60,26 @@ internal sealed class AkkaIoConnection(IActorRef connection) : IConnection
         connection.Tell(new Tcp.Register(session, keepOpenOnPeerClosed: true, useResumeWriting: false), session);
     }
 
-    public void Write(ByteString data) => connection.Tell(Tcp.Write.Create(data, WriteAcked.Instance), _session);
+    public bool Write(ByteString data)
+    {
+        connection.Tell(Tcp.Write.Create(data, WriteAcked.Instance), _session);
+        return false;
+    }
 
-    public void SuspendReading() => connection.Tell(Tcp.SuspendReading.Instance, _session);
+    // Akka.IO pushes reads until told otherwise, so only a change of mind is worth a message.
+    public void SuspendReading()
+    {
+        if (_suspended) return;
+        _suspended = true;
+        connection.Tell(Tcp.SuspendReading.Instance, _session);
+    }
 
-    public void ResumeReading() => connection.Tell(Tcp.ResumeReading.Instance, _session);
+    public void ResumeReading()
+    {
+        if (!_suspended) return;
+        _suspended = false;
+        connection.Tell(Tcp.ResumeReading.Instance, _session);
+    }
 
     // ConfirmedClose sends our FIN and waits for the client's, so a client still sending does not turn our
     // close into a reset that could destroy the last line before the client reads it.

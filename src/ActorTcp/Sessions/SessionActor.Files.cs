@@ -170,8 +170,13 @@ public sealed partial class SessionActor
         }
         // The pending buffer (the OK line) always goes first; a chunk is written only when nothing is in flight.
         Flush();
-        if (_writing) _output.Write(chunk.ToReadOnlySpan());
-        else WriteToTransport(chunk, chunk.Count);
+        if (_writing)
+        {
+            _output.Write(chunk.ToReadOnlySpan());
+            return;
+        }
+        WriteToTransport(chunk, chunk.Count, rented: null);
+        if (!_writing) OnTransferWriteAcked();
     }
 
     private void OnTransferWriteAcked()

@@ -43,8 +43,8 @@ public sealed partial class SessionActor : UntypedActor
     private int _inputOffset;
     private bool _writing;
     private byte[]? _inFlight;
-    private bool _readingSuspended;
     private bool _peerClosed;
+    private bool _connectionGone;
     private bool _closeSent;
     private bool _shutdownRequested;
     private CloseReason? _closeReason;
@@ -113,6 +113,9 @@ public sealed partial class SessionActor : UntypedActor
 
     protected override void PostStop()
     {
+        // A session that stops for any other reason than its connection's end (a crash, a drain deadline) must
+        // not leave the socket open behind it.
+        if (!_connectionGone) _connection.Abort();
         _ticket.End();
         EndTransfer();
         _decoder.Dispose();
@@ -146,6 +149,27 @@ public sealed partial class SessionActor : UntypedActor
     /// <summary>Processes what can be processed now, sends what is ready, and reads only if there is room.</summary>
     private void Continue()
     {
+        do
+        {
+            Flush();
+            ProcessInput();
+            Flush();
+            // A transport that takes writes at once has just made room for more requests.
+        }
+        while (CanProcessRequests && _input is not null);
+
+        if (_peerClosed && _input is null && CanProcessRequests)
+        {
+            if (_decoder.Finish(out var last) == DecodeEvent.Request) OnRequest(last);
+            if (_phase is Phase.Dialog or Phase.Command) BeginClose(CloseReason.PeerClosed, null);
+        }
+
+        Flush();
+        UpdateReading();
+    }
+
+    private void ProcessInput()
+    {
         while (CanProcessRequests && _input is not null)
         {
             var span = _input.ToReadOnlySpan()[_inputOffset..];
@@ -177,15 +201,6 @@ public sealed partial class SessionActor : UntypedActor
                     break;
             }
         }
-
-        if (_peerClosed && _input is null && CanProcessRequests)
-        {
-            if (_decoder.Finish(out var last) == DecodeEvent.Request) OnRequest(last);
-            if (_phase is Phase.Dialog or Phase.Command) BeginClose(CloseReason.PeerClosed, null);
-        }
-
-        Flush();
-        UpdateReading();
     }
 
     private bool CanProcessRequests =>
@@ -195,10 +210,7 @@ public sealed partial class SessionActor : UntypedActor
     private void UpdateReading()
     {
         if (_phase == Phase.Closing || _peerClosed) return;
-        var suspend = _input is not null || _output.Count >= _ctx.Settings.MaxPendingWriteBytes;
-        if (suspend == _readingSuspended) return;
-        _readingSuspended = suspend;
-        if (suspend) _connection.SuspendReading();
+        if (_input is not null || _output.Count >= _ctx.Settings.MaxPendingWriteBytes) _connection.SuspendReading();
         else _connection.ResumeReading();
     }
 
@@ -209,18 +221,20 @@ public sealed partial class SessionActor : UntypedActor
     {
         if (_writing || _output.Count == 0) return;
         var count = _output.Count;
-        var data = _output.TakeAll(out _inFlight);
-        WriteToTransport(data, count);
+        var data = _output.TakeAll(out var rented);
+        WriteToTransport(data, count, rented);
     }
 
-    private void WriteToTransport(ByteString data, int count)
+    /// <summary>Writes; when the transport takes the bytes at once, the write is complete on return.</summary>
+    private void WriteToTransport(ByteString data, int count, byte[]? rented)
     {
         _writing = true;
+        _inFlight = rented;
         _ctx.Stats.AddBytesOut(count);
-        _connection.Write(data);
+        if (_connection.Write(data)) CompleteWrite();
     }
 
-    private void OnWriteAcked()
+    private void CompleteWrite()
     {
         _writing = false;
         if (_inFlight is not null)
@@ -228,7 +242,12 @@ public sealed partial class SessionActor : UntypedActor
             ArrayPool<byte>.Shared.Return(_inFlight);
             _inFlight = null;
         }
+        if (_phase != Phase.Closing) _ticket.Touch(NowTicks);
+    }
 
+    private void OnWriteAcked()
+    {
+        CompleteWrite();
         if (_phase == Phase.Closing)
         {
             Flush();
@@ -236,7 +255,6 @@ public sealed partial class SessionActor : UntypedActor
             return;
         }
 
-        _ticket.Touch(NowTicks);
         if (_phase == Phase.Streaming)
         {
             OnTransferWriteAcked();
@@ -269,12 +287,14 @@ public sealed partial class SessionActor : UntypedActor
         _closeReason ??= reason;
         _phase = Phase.Closing;
         _connection.Abort();
+        _connectionGone = true;
         // Akka.IO answers an abort with Aborted, but a transport that is already gone may not: stop now.
         Context.Stop(Self);
     }
 
     private void OnConnectionGone(Tcp.ConnectionClosed closed)
     {
+        _connectionGone = true;
         _closeReason ??= closed.IsErrorClosed || closed.IsAborted ? CloseReason.Reset : CloseReason.PeerClosed;
         if (closed.IsErrorClosed)
             _ctx.Logger.LogDebug("Connection {ConnectionId} failed: {Cause}", _ticket.Id, closed.Cause);
