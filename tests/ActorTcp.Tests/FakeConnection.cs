@@ -1,5 +1,6 @@
 using System.Text;
 using ActorTcp.Sessions;
+using ActorTcp.Transport;
 using Akka.Actor;
 using Akka.IO;
 using Akka.TestKit;

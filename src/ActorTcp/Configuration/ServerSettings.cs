@@ -36,9 +36,11 @@ public sealed record ServerSettings
     public required int Backlog { get; init; }
     public required bool ReuseAddress { get; init; }
     public required TimeSpan DrainTimeout { get; init; }
+    public required TimeSpan CloseLinger { get; init; }
     public required bool CrlfReplies { get; init; }
     public required Encoding TextEncoding { get; init; }
     public required long DescriptorLimit { get; init; }
+    public required TransportKind Transport { get; init; }
 
     /// <summary>Parses and validates; throws <see cref="SettingsException"/> with a one-line message naming the key.</summary>
     public static ServerSettings FromConfig(Config root, long? descriptorLimit = null)
@@ -73,9 +75,11 @@ public sealed record ServerSettings
             Backlog = PositiveInt(c, "backlog"),
             ReuseAddress = Flag(c, "reuse-address"),
             DrainTimeout = PositiveDuration(c, "drain-timeout"),
+            CloseLinger = PositiveDuration(c, "close-linger"),
             CrlfReplies = LineEnding(c, "reply-line-ending"),
             TextEncoding = EncodingFrom(c, "text-encoding"),
             DescriptorLimit = limit,
+            Transport = TransportFrom(c, "transport"),
         };
     }
 
@@ -181,12 +185,32 @@ public sealed record ServerSettings
         };
     }
 
+    private static TransportKind TransportFrom(Config c, string key)
+    {
+        var raw = Text(c, key).ToLowerInvariant();
+        return raw switch
+        {
+            "sockets" => TransportKind.Sockets,
+            "akka-io" => TransportKind.AkkaIo,
+            _ => throw new SettingsException($"{key}: '{raw}' is neither sockets nor akka-io"),
+        };
+    }
+
     private static Encoding EncodingFrom(Config c, string key)
     {
         var raw = Text(c, key);
         try { return TextEncodings.Resolve(raw); }
         catch (ArgumentException e) { throw new SettingsException($"{key}: {e.Message}"); }
     }
+}
+
+/// <summary>What carries the bytes under the sessions.</summary>
+public enum TransportKind
+{
+    /// <summary>Plain sockets behind the seam: no connection actor, no buffer while idle.</summary>
+    Sockets,
+    /// <summary>Akka.IO's TCP connection actors.</summary>
+    AkkaIo,
 }
 
 /// <summary>A setting or flag that cannot be used; its message is the one line the user sees.</summary>

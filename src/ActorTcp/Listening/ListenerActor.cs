@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using ActorTcp.Transport;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
 using ActorTcp.Sessions;
@@ -28,6 +30,7 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
     private readonly Dictionary<IActorRef, SessionTicket> _sessions = new();
     private readonly Dictionary<IPAddress, int> _perAddress = new();
     private readonly List<IActorRef> _bindings = new(2);
+    private readonly List<SocketAcceptor> _acceptors = new(2);
 
     private SessionContext _text = null!;
     private SessionContext? _binary;
@@ -61,11 +64,17 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
     /// <summary>Stops a failed session (its connection is reset) and logs why; never restarts it on a stale socket.</summary>
     public static SupervisorStrategy SessionFailures() => new OneForOneStrategy(_ => Directive.Stop);
 
+    protected override void PostStop()
+    {
+        foreach (var acceptor in _acceptors) acceptor.Dispose();
+    }
+
     protected override void PreStart()
     {
         _text = new SessionContext(_settings, _stats, binary: false, Self, _files, _logger);
         if (_settings.BinaryPort is not null) _binary = new SessionContext(_settings, _stats, binary: true, Self, _files, _logger);
-        Bind(_settings.Port);
+        if (_settings.Transport == TransportKind.Sockets) ListenOnSockets();
+        else Bind(_settings.Port);
         Timers.StartPeriodicTimer("summary", LogSummary.Instance, SummaryInterval);
     }
 
@@ -73,6 +82,9 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
+            case SocketAccepted accepted:
+                OnSocketAccepted(accepted);
+                break;
             case Tcp.Connected connected:
                 OnConnected(connected, Sender);
                 break;
@@ -118,9 +130,63 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
 
     private void Bind(int port)
     {
-        var address = _settings.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(_settings.Host);
+        var address = HostAddress;
         var options = new List<Inet.SocketOption> { new Inet.SO.ReuseAddress(_settings.ReuseAddress) };
         Context.System.Tcp().Tell(new Tcp.Bind(Self, new IPEndPoint(address, port), _settings.Backlog, options, pullMode: false));
+    }
+
+    private IPAddress HostAddress => _settings.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(_settings.Host);
+
+    private void ListenOnSockets()
+    {
+        try
+        {
+            var text = SocketAcceptor.Listen(new IPEndPoint(HostAddress, _settings.Port), _settings.Backlog, _settings.ReuseAddress);
+            _acceptors.Add(text);
+            if (_settings.BinaryPort is { } binaryPort)
+                _acceptors.Add(SocketAcceptor.Listen(new IPEndPoint(HostAddress, binaryPort), _settings.Backlog, _settings.ReuseAddress));
+        }
+        catch (SocketException e)
+        {
+            var port = _acceptors.Count == 0 ? _settings.Port : _settings.BinaryPort;
+            _status.Fail($"cannot listen on {HostAddress}:{port}: {e.Message}");
+            return;
+        }
+        _textEndpoint = _acceptors[0].LocalEndPoint;
+        _binaryEndpoint = _acceptors.Count > 1 ? _acceptors[1].LocalEndPoint : null;
+        for (var i = 0; i < _acceptors.Count; i++) _acceptors[i].Start(Self, binary: i == 1, _logger);
+        ReportBound();
+    }
+
+    private void OnSocketAccepted(SocketAccepted accepted)
+    {
+        var remote = accepted.Socket.RemoteEndPoint as IPEndPoint;
+        var socket = accepted.Socket;
+        Admit(remote, accepted.Binary, () => new SocketConnection(socket), line => RefuseSocket(socket, EncodeLine(line, accepted.Binary)));
+    }
+
+    /// <summary>Says one line to a refused socket and closes it, without a session.</summary>
+    private static void RefuseSocket(Socket socket, byte[] line)
+    {
+        try
+        {
+            socket.Blocking = false;
+            socket.Send(line, SocketFlags.None, out _);
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>A refusal line in the framing of the listener the client came to: a frame on the binary one.</summary>
+    private byte[] EncodeLine(string line, bool binary)
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>(64);
+        (binary ? _binary! : _text).Encoder.WriteLine(output, line);
+        return output.WrittenSpan.ToArray();
     }
 
     private void OnBound(Tcp.Bound bound, IActorRef listener)
@@ -140,65 +206,66 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
         {
             _binaryEndpoint = endpoint;
         }
+        ReportBound();
+    }
 
+    private void ReportBound()
+    {
         _logger.LogInformation(
-            "Listening on text {TextEndpoint} and binary {BinaryEndpoint}; capacity {MaxConnections} connections ({Source}, descriptor limit {DescriptorLimit})",
-            _textEndpoint, (object?)_binaryEndpoint ?? "off", _settings.MaxConnections,
+            "Listening on text {TextEndpoint} and binary {BinaryEndpoint} ({Transport}); capacity {MaxConnections} connections ({Source}, descriptor limit {DescriptorLimit})",
+            _textEndpoint, (object?)_binaryEndpoint ?? "off", _settings.Transport, _settings.MaxConnections,
             _settings.MaxConnectionsIsAuto ? "auto" : "configured", _settings.DescriptorLimit);
         if (_settings.MaxConnectionsRequested is { } requested)
             _logger.LogWarning(
                 "max-connections {Requested} is more than the descriptor limit {DescriptorLimit} leaves; holding {MaxConnections}",
                 requested, _settings.DescriptorLimit, _settings.MaxConnections);
-        _status.Succeed(new BoundEndpoints(_textEndpoint, _binaryEndpoint));
+        _status.Succeed(new BoundEndpoints(_textEndpoint!, _binaryEndpoint));
     }
 
     private void OnConnected(Tcp.Connected connected, IActorRef connection)
     {
-        var remote = connected.RemoteAddress as IPEndPoint;
+        var binary = _binaryEndpoint is not null && connected.LocalAddress is IPEndPoint local && local.Port == _binaryEndpoint.Port;
+        Admit(connected.RemoteAddress as IPEndPoint, binary, () => new AkkaIoConnection(connection), line => Refuse(connection, EncodeLine(line, binary)));
+    }
+
+    /// <summary>Admits a new connection as a session, or refuses it with the line the limit gives.</summary>
+    private void Admit(IPEndPoint? remote, bool binary, Func<IConnection> connection, Action<string> refuse)
+    {
         var address = remote?.Address ?? IPAddress.None;
-        if (!_accepting)
+        CloseReason? refusal = null;
+        string? line = null;
+        if (!_accepting) (refusal, line) = (CloseReason.Shutdown, "ERR server shutting down");
+        else if (_sessions.Count >= _settings.MaxConnections) (refusal, line) = (CloseReason.ServerFull, "ERR server full");
+        else if (_settings.MaxConnectionsPerIp > 0 && _perAddress.GetValueOrDefault(address) >= _settings.MaxConnectionsPerIp)
+            (refusal, line) = (CloseReason.PerIpLimit, "ERR too many connections from your address");
+        if (refusal is { } reason)
         {
-            Refuse(connection, CloseReason.Shutdown, "ERR server shutting down");
-            return;
-        }
-        if (_sessions.Count >= _settings.MaxConnections)
-        {
-            Refuse(connection, CloseReason.ServerFull, "ERR server full");
-            return;
-        }
-        var perIp = _settings.MaxConnectionsPerIp;
-        if (perIp > 0 && _perAddress.GetValueOrDefault(address) >= perIp)
-        {
-            Refuse(connection, CloseReason.PerIpLimit, "ERR too many connections from your address");
+            _stats.ConnectionRefused(reason);
+            refuse(line!);
+            _logger.LogDebug("Connection from {Remote} refused: {CloseReason}", remote, reason);
             return;
         }
 
-        var binary = _binaryEndpoint is not null && connected.LocalAddress is IPEndPoint local && local.Port == _binaryEndpoint.Port;
         var context = binary ? _binary! : _text;
         var id = ++_nextId;
         var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks);
-        var session = Context.ActorOf(SessionActor.Props(context, new AkkaIoConnection(connection), ticket), "c" + id);
+        var session = Context.ActorOf(SessionActor.Props(context, connection(), ticket), "c" + id);
         ticket.Session = session;
         Context.Watch(session);
         _sessions[session] = ticket;
-        if (perIp > 0) _perAddress[address] = _perAddress.GetValueOrDefault(address) + 1;
+        if (_settings.MaxConnectionsPerIp > 0) _perAddress[address] = _perAddress.GetValueOrDefault(address) + 1;
         _stats.ConnectionOpened();
         _supervisor.Tell(new Track(ticket));
         _logger.LogDebug("Connection {ConnectionId} from {Remote} accepted on the {Listener} listener",
-            id, connected.RemoteAddress, binary ? "binary" : "text");
+            id, remote, binary ? "binary" : "text");
     }
 
-    /// <summary>Says one line to a connection that is not admitted, then closes it; it never gets a session.</summary>
-    private void Refuse(IActorRef connection, CloseReason reason, string line)
+    /// <summary>Says one line to an Akka.IO connection that is not admitted, then closes it; it never gets a session.</summary>
+    private void Refuse(IActorRef connection, byte[] line)
     {
-        _stats.ConnectionRefused(reason);
-        var encoder = _text.Encoder;
-        var output = new System.Buffers.ArrayBufferWriter<byte>(64);
-        encoder.WriteLine(output, line);
         connection.Tell(new Tcp.Register(Self, keepOpenOnPeerClosed: false, useResumeWriting: false));
-        connection.Tell(Tcp.Write.Create(ByteString.FromBytes(output.WrittenSpan.ToArray())));
+        connection.Tell(Tcp.Write.Create(ByteString.FromBytes(line)));
         connection.Tell(Tcp.Close.Instance);
-        _logger.LogDebug("Connection refused: {CloseReason}", reason);
     }
 
     private void OnSessionEnded(IActorRef session)
@@ -252,6 +319,8 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
         Timers.Cancel("drain");
         foreach (var binding in _bindings) binding.Tell(Tcp.Unbind.Instance);
         _bindings.Clear();
+        foreach (var acceptor in _acceptors) acceptor.Dispose();
+        _acceptors.Clear();
         _drainRequester?.Tell(new Drained(cut));
         _drainRequester = null;
     }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using ActorTcp.Transport;
 using ActorTcp.Files;
 using ActorTcp.Protocol;
 using Akka.Actor;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using ActorTcp.Transport;
 using ActorTcp.Protocol;
 using Akka.Actor;
 using Akka.IO;
@@ -48,6 +49,7 @@ public sealed partial class SessionActor : UntypedActor
     private bool _closeSent;
     private bool _shutdownRequested;
     private CloseReason? _closeReason;
+    private ICancelable? _linger;
 
     public SessionActor(SessionContext ctx, IConnection connection, SessionTicket ticket)
     {
@@ -102,6 +104,9 @@ public sealed partial class SessionActor : UntypedActor
             case DrainExpired:
                 Abort(CloseReason.DrainTimeout);
                 break;
+            case LingerExpired:
+                Abort(_closeReason ?? CloseReason.PeerClosed);
+                break;
             case WhoReply who:
                 OnWhoReply(who);
                 break;
@@ -116,6 +121,7 @@ public sealed partial class SessionActor : UntypedActor
         // A session that stops for any other reason than its connection's end (a crash, a drain deadline) must
         // not leave the socket open behind it.
         if (!_connectionGone) _connection.Abort();
+        _linger?.Cancel();
         _ticket.End();
         EndTransfer();
         _decoder.Dispose();
@@ -280,6 +286,10 @@ public sealed partial class SessionActor : UntypedActor
         if (_closeSent) return;
         _closeSent = true;
         _connection.Close(_peerClosed);
+        // Our FIN is out; the client's should follow. One that keeps its side open is reset after close-linger,
+        // so a finished client cannot hold its slot, or a shutdown, for long.
+        if (!_peerClosed)
+            _linger = Context.System.Scheduler.ScheduleTellOnceCancelable(_ctx.Settings.CloseLinger, Self, LingerExpired.Instance, Self);
     }
 
     private void Abort(CloseReason reason)
@@ -327,6 +337,12 @@ public sealed partial class SessionActor : UntypedActor
             return;
         }
         BeginClose(CloseReason.Shutdown, "ERR server shutting down");
+    }
+
+    private sealed class LingerExpired
+    {
+        public static readonly LingerExpired Instance = new();
+        private LingerExpired() { }
     }
 
     private sealed class Producer(SessionContext ctx, IConnection connection, SessionTicket ticket) : IIndirectActorProducer

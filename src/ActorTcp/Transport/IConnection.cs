@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.IO;
 using Tcp = Akka.IO.Tcp;
 
-namespace ActorTcp.Sessions;
+namespace ActorTcp.Transport;
 
 /// <summary>
 /// The narrow seam between a session and its transport, outbound half: everything a session may ask of its
