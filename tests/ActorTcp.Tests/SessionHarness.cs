@@ -40,7 +40,7 @@ public sealed class SessionHarness
     }
 
     public static FileService Files(ActorSystem system, string? root = null) =>
-        new(new FileStore(root ?? Path.Combine(AppContext.BaseDirectory, "files")), system.Materializer());
+        new(new FileStore(root ?? Path.Combine(AppContext.BaseDirectory, "files")));
 
     /// <summary>Starts one session whose directory (for WHO) is <paramref name="directory"/>.</summary>
     public static SessionHarness Start(

@@ -65,17 +65,22 @@ public sealed class FileStore
     public ListResult List(string? folder, int maxEntries)
     {
         var start = _root;
-        if (!string.IsNullOrEmpty(folder))
+        // Paths are listed the way GET takes them: './sub' and 'sub//x' are written 'sub' and 'sub/x'.
+        var normalized = string.Join('/', (folder ?? "").Split('/').Where(s => s.Length > 0 && s != "."));
+        if (normalized.Length > 0)
         {
-            var check = CheckRequestPath(folder, allowEmpty: true);
+            var check = CheckRequestPath(folder!, allowEmpty: true);
             if (check != LookupStatus.Found) return new ListResult(check, [], false);
-            var real = RealPath(Path.Combine(_root, folder));
+            var real = RealPath(Path.Combine(_root, normalized));
             if (real is null || !Directory.Exists(real)) return new ListResult(LookupStatus.NotFound, [], false);
-            if (!IsInside(real) && real != _root) return new ListResult(LookupStatus.Forbidden, [], false);
+            if (real != _root && !IsInside(real)) return new ListResult(LookupStatus.Forbidden, [], false);
+            // A link to a hidden folder is as hidden as the folder: GET would refuse everything under it.
+            if (real != _root && HasHiddenOrBadSegment(Path.GetRelativePath(_root, real), out var hidden))
+                return new ListResult(hidden ? LookupStatus.Forbidden : LookupStatus.NotFound, [], false);
             start = real;
         }
 
-        var prefix = string.IsNullOrEmpty(folder) ? "" : folder.Trim('/') + "/";
+        var prefix = normalized.Length == 0 ? "" : normalized + "/";
         var found = new List<(ListEntry Entry, string Real)>();
         var visitedDirs = new HashSet<string>(StringComparer.Ordinal) { start };
         var pending = new Stack<(string Dir, string Rel)>();
@@ -92,7 +97,8 @@ public sealed class FileStore
             {
                 if (IsHiddenOrBadName(name)) continue;
                 var real = RealPath(Path.Combine(dir, name));
-                if (real is null || !IsInside(real)) continue;
+                // Listed only what GET serves: inside the root, and not reached through a hidden or unreadable name.
+                if (real is null || !IsInside(real) || HasHiddenOrBadSegment(Path.GetRelativePath(_root, real), out _)) continue;
                 if (Directory.Exists(real))
                 {
                     if (visitedDirs.Add(real)) pending.Push((real, rel + name + "/"));

@@ -8,7 +8,6 @@ using Akka;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
-using Akka.Streams;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -52,7 +51,7 @@ public static class ActorTcpHosting
                 {
                     var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("ActorTcp");
                     var stats = new ServerStats(Version, system.Scheduler.Now);
-                    var files = new FileService(store, system.Materializer());
+                    var files = new FileService(store);
                     var heartbeat = system.ActorOf(
                         HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout), "heartbeat");
                     var listener = system.ActorOf(ListenerActor.Props(settings, stats, heartbeat, files, logger, status), "listener");

@@ -1,10 +1,11 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using ActorTcp.Transport;
 using ActorTcp.Files;
 using ActorTcp.Protocol;
 using Akka.Actor;
 using Akka.IO;
-using Akka.Streams;
+using Microsoft.Win32.SafeHandles;
 using Microsoft.Extensions.Logging;
 
 namespace ActorTcp.Sessions;
@@ -16,18 +17,27 @@ public sealed partial class SessionActor
     /// <summary>The one transfer a session may run; allocated only while it runs, so idle sessions stay small.</summary>
     private Transfer? _transfer;
 
-    private sealed class Transfer(string path, long length)
+    /// <summary>
+    /// A GET in progress. The file is read one chunk at a time into one pooled buffer, and the next chunk is read
+    /// only once the connection has taken the last: a slow reader holds the file back, and a transfer costs one
+    /// chunk of memory whatever the file's size.
+    /// </summary>
+    private sealed class Transfer(string path, long length, long offset, SafeFileHandle handle, bool binary)
     {
+        // The binary listener's frame header goes in front of the chunk, in the same buffer, so a chunk is one write.
+        public readonly int HeaderBytes = binary ? 4 : 0;
         public string Path { get; } = path;
         public long Length { get; } = length;
         public long Sent { get; set; }
-        public UniqueKillSwitch? KillSwitch { get; set; }
-        /// <summary>The stream stage that waits for our acknowledgement before it reads the next chunk.</summary>
-        public IActorRef? Stage { get; set; }
-        public bool StageWaiting { get; set; }
-        public bool StreamEnded { get; set; }
-        public Exception? Failure { get; set; }
+        public long FileOffset { get; set; } = offset;
+        public SafeFileHandle Handle { get; } = handle;
+        public byte[] Buffer { get; } = ArrayPool<byte>.Shared.Rent(FileService.ChunkSize + 4);
+        public bool ReadPending { get; set; }
     }
+
+    private sealed record ChunkRead(int Bytes);
+
+    private sealed record ChunkFailed(Exception Cause);
 
     private sealed record ListDone(string Folder, ListResult Result);
 
@@ -111,19 +121,29 @@ public sealed partial class SessionActor
             return;
         }
 
-        Reply($"OK {length}");
-        _phase = Phase.Streaming;
-        _transfer = new Transfer(path, length);
+        SafeFileHandle handle;
         try
         {
-            _transfer.KillSwitch = _ctx.Files.Stream(file, offset, length, Self);
+            handle = FileService.Open(file);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // The OK line is queued but no byte of the file can follow it: the client must see a short transfer.
-            _ctx.Logger.LogWarning(e, "Connection {ConnectionId} could not start GET {Path}", _ticket.Id, path);
-            Abort(CloseReason.TransferFailed);
+            _ctx.Stats.DownloadEnded();
+            Reply($"ERR not found: {path}");
+            return;
         }
+
+        Reply($"OK {length}");
+        _phase = Phase.Streaming;
+        _transfer = new Transfer(path, length, offset, handle, _ctx.Binary);
+        // The OK line goes out first (Continue flushes it); the first chunk is read once it has.
+        Self.Tell(TransferNext.Instance);
+    }
+
+    private sealed class TransferNext
+    {
+        public static readonly TransferNext Instance = new();
+        private TransferNext() { }
     }
 
     private bool OnFileMessage(object message)
@@ -133,94 +153,92 @@ public sealed partial class SessionActor
             case ListDone done:
                 OnListDone(done);
                 return true;
-            case TransferMessages.Init when _transfer is not null:
-                _transfer.Stage = Sender;
-                _transfer.StageWaiting = true;
-                RequestChunkWhenWritten();
+            case TransferNext:
+                if (_transfer is not null && !_writing) ReadNextChunk();
                 return true;
-            case ByteString chunk when _transfer is not null:
-                OnChunk(chunk);
+            case ChunkRead read:
+                OnChunkRead(read.Bytes);
                 return true;
-            case TransferMessages.Done when _transfer is not null:
-                _transfer.StreamEnded = true;
-                FinishTransferWhenWritten();
-                return true;
-            case TransferMessages.Failed failed when _transfer is not null:
-                _transfer.StreamEnded = true;
-                _transfer.Failure = failed.Cause;
-                FinishTransferWhenWritten();
-                return true;
-            case TransferMessages.Init or TransferMessages.Done or TransferMessages.Failed or ByteString:
-                // A stream that outlived its transfer (cut by a timeout or a reset): nothing to do.
+            case ChunkFailed failed:
+                OnChunkFailed(failed.Cause);
                 return true;
             default:
                 return false;
         }
     }
 
-    private void OnChunk(ByteString chunk)
+    private void ReadNextChunk()
     {
         var transfer = _transfer!;
-        transfer.StageWaiting = true;
-        transfer.Sent += chunk.Count;
-        if (_ctx.Binary)
+        if (transfer.ReadPending) return;
+        if (transfer.Sent == transfer.Length)
         {
-            var header = new byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(header, (uint)chunk.Count);
-            chunk = ByteString.FromBytes(header).Concat(chunk);
-        }
-        // The pending buffer (the OK line) always goes first; a chunk is written only when nothing is in flight.
-        Flush();
-        if (_writing)
-        {
-            _output.Write(chunk.ToReadOnlySpan());
+            FinishTransfer();
             return;
         }
-        WriteToTransport(chunk, chunk.Count, rented: null);
-        if (!_writing) OnTransferWriteAcked();
+        var count = (int)Math.Min(FileService.ChunkSize, transfer.Length - transfer.Sent);
+        transfer.ReadPending = true;
+        RandomAccess.ReadAsync(transfer.Handle, transfer.Buffer.AsMemory(transfer.HeaderBytes, count), transfer.FileOffset)
+            .AsTask()
+            .PipeTo(Self, success: n => new ChunkRead(n), failure: e => new ChunkFailed(e));
+    }
+
+    private void OnChunkRead(int bytes)
+    {
+        var transfer = _transfer;
+        if (transfer is null) return;
+        transfer.ReadPending = false;
+        if (bytes == 0)
+        {
+            // The file shrank under us: the client must see fewer bytes than promised, so it can tell.
+            _ctx.Logger.LogWarning("Connection {ConnectionId} GET {Path} ended after {Sent} of {Length} bytes: the file is shorter now",
+                _ticket.Id, transfer.Path, transfer.Sent, transfer.Length);
+            Abort(CloseReason.TransferFailed);
+            return;
+        }
+        if (transfer.HeaderBytes > 0) BinaryPrimitives.WriteUInt32BigEndian(transfer.Buffer, (uint)bytes);
+        transfer.FileOffset += bytes;
+        transfer.Sent += bytes;
+        var total = transfer.HeaderBytes + bytes;
+        // The buffer is handed to the transport without a copy: it is read into again only after this write completes.
+        WriteToTransport(ByteString.FromBytes(transfer.Buffer, 0, total), total, rented: null);
+        if (!_writing) ReadNextChunk();
+    }
+
+    private void OnChunkFailed(Exception cause)
+    {
+        var transfer = _transfer;
+        if (transfer is null) return;
+        transfer.ReadPending = false;
+        _ctx.Logger.LogWarning(cause, "Connection {ConnectionId} GET {Path} failed after {Sent} of {Length} bytes",
+            _ticket.Id, transfer.Path, transfer.Sent, transfer.Length);
+        Abort(CloseReason.TransferFailed);
     }
 
     private void OnTransferWriteAcked()
     {
         Flush();
-        if (_writing) return;
-        RequestChunkWhenWritten();
-        FinishTransferWhenWritten();
+        if (!_writing && _transfer is not null) ReadNextChunk();
     }
 
-    private void RequestChunkWhenWritten()
+    private void FinishTransfer()
     {
-        var transfer = _transfer!;
-        if (_writing || transfer.StreamEnded || !transfer.StageWaiting || transfer.Stage is null) return;
-        transfer.StageWaiting = false;
-        transfer.Stage.Tell(TransferMessages.Ack.Instance, Self);
-    }
-
-    private void FinishTransferWhenWritten()
-    {
-        var transfer = _transfer;
-        if (transfer is null || !transfer.StreamEnded || _writing || _output.Count > 0) return;
-        if (transfer.Sent < transfer.Length)
-        {
-            // The file shrank or failed under us: the client must see fewer bytes than promised, so it can tell.
-            _ctx.Logger.LogWarning(transfer.Failure,
-                "Connection {ConnectionId} GET {Path} ended after {Sent} of {Length} bytes",
-                _ticket.Id, transfer.Path, transfer.Sent, transfer.Length);
-            Abort(CloseReason.TransferFailed);
-            return;
-        }
         EndTransfer();
         _phase = Phase.Command;
         if (_shutdownRequested) BeginClose(CloseReason.Shutdown, "ERR server shutting down");
         else Continue();
     }
 
-    /// <summary>Stops the stream (closing the file) and frees the download slot; safe to call twice.</summary>
+    /// <summary>Closes the file and frees the download slot; safe to call twice.</summary>
     private void EndTransfer()
     {
-        if (_transfer is null) return;
-        _transfer.KillSwitch?.Shutdown();
+        var transfer = _transfer;
+        if (transfer is null) return;
         _transfer = null;
+        transfer.Handle.Dispose();
+        // A read still in flight writes into the buffer, and so might a write the transport still holds:
+        // only a buffer that is surely idle goes back to the pool.
+        if (!transfer.ReadPending && !_writing) ArrayPool<byte>.Shared.Return(transfer.Buffer);
         _ctx.Stats.DownloadEnded();
     }
 }
