@@ -26,7 +26,7 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           --binary-port <port|off>   binary listener port              [6001]
           --files <folder>           folder LIST and GET serve         [config/files]
           --idle-timeout <duration>  close named clients silent this long, e.g. 30s, 2m  [30s]
-          --max-connections <n|auto> connections held at once         [auto: descriptor limit - max-downloads - 1000]
+          --max-connections <n|auto> connections held at once         [auto: descriptor limit - max-downloads - a reserve]
           --version                  print the version
           --help                     print this
 

@@ -30,7 +30,7 @@ public sealed class SettingsSpecs
     {
         var s = Parse("");
         Assert.True(s.MaxConnectionsIsAuto);
-        Assert.Equal(20_000 - 1000 - 1000, s.MaxConnections);
+        Assert.Equal(20_000 - 1000 - 500, s.MaxConnections);
         Assert.Equal(1024 - 10 - 256, Parse("actor-tcp.max-downloads = 10", limit: 1024).MaxConnections);
     }
 
@@ -38,7 +38,7 @@ public sealed class SettingsSpecs
     public void A_max_connections_above_what_descriptors_allow_is_held_to_it()
     {
         var s = Parse("actor-tcp.max-connections = 50000");
-        Assert.Equal(18_000, s.MaxConnections);
+        Assert.Equal(18_500, s.MaxConnections);
         Assert.Equal(50_000, s.MaxConnectionsRequested);
         Assert.Null(Parse("actor-tcp.max-connections = 10").MaxConnectionsRequested);
     }

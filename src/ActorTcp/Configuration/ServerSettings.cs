@@ -10,7 +10,7 @@ public sealed record ServerSettings
     public const string Section = "actor-tcp";
 
     /// <summary>The largest reserve of descriptors kept back for the process (see <see cref="DescriptorReserve"/>).</summary>
-    public const int ProcessDescriptorReserve = 1000;
+    public const int ProcessDescriptorReserve = 500;
 
     /// <summary>The smallest reserve: what the runtime holds at rest, with room for refused sockets and threads.</summary>
     public const int MinimumDescriptorReserve = 256;
@@ -86,7 +86,7 @@ public sealed record ServerSettings
     /// <summary>
     /// Descriptors kept back for the process: the runtime needs some of its own (it cannot even start a thread
     /// without one, and dies "out of memory" when it cannot), plus log files, listeners and refused sockets.
-    /// The runtime alone holds about 190 (every loaded assembly stays open). 1000 on a 20,000-descriptor machine,
+    /// The runtime alone holds about 190 (every loaded assembly stays open). 500 on a 20,000-descriptor machine,
     /// never under 256.
     /// </summary>
     public static long DescriptorReserve(long limit) => Math.Clamp(limit / 10, MinimumDescriptorReserve, ProcessDescriptorReserve);
