@@ -1,0 +1,546 @@
+using System.Security.Cryptography;
+using System.Text;
+using ActorTcp.LoadTest.Metrics;
+using ActorTcp.LoadTest.Options;
+using ActorTcp.LoadTest.Protocol;
+using Akka.Actor;
+using Akka.IO;
+using Tcp = Akka.IO.Tcp;
+
+namespace ActorTcp.LoadTest.Clients;
+
+/// <summary>The end of the measured window: finish what is in flight, say QUIT, wait for the server's close.</summary>
+internal sealed record StopClient
+{
+    public static readonly StopClient Instance = new();
+}
+
+/// <summary>Sent to the parent exactly once, after the client's connection is gone.</summary>
+internal sealed record ClientFinished(int Index, bool Succeeded);
+
+/// <summary>
+/// One simulated client: its own Akka.IO connection, the name dialog, then its scenario. Every reply is
+/// checked against what the protocol promises; anything else is counted as an error by kind, never dropped.
+/// </summary>
+internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
+{
+    private enum Expect { Welcome, AskName, Hello, Echo, Pong, GetHeader, Goodbye }
+
+    private readonly record struct Pending(Expect Kind, long Sent);
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    private sealed record ErrGrace
+    {
+        public static readonly ErrGrace Instance = new();
+    }
+
+    private static readonly TimeSpan ErrGracePeriod = TimeSpan.FromSeconds(2);
+
+    private readonly int _index;
+    private readonly RunContext _run;
+    private readonly LoadMetrics _metrics;
+    private readonly Scenario _scenario;
+    private readonly string _name;
+    private readonly byte[] _hello;
+    private readonly ReplyReader _reader;
+    private readonly Queue<Pending> _pending = new();
+
+    private IActorRef? _connection;
+    private long _cycleStart;
+    private bool _everReady;
+    private bool _readyNow;
+    private bool _connectedNow;
+    private bool _stopping;
+    private bool _quitSent;
+    private bool _goodbye;
+    private long _goodbyeAt;
+    private bool _failed;
+    private bool _halted;
+    private string? _pendingErr;
+    private string? _pendingErrExpected;
+    private int _churnFailures;
+
+    // Download in progress.
+    private long _downloadLength;
+    private long _downloadReceived;
+    private long _downloadProgress;
+    private IncrementalHash? _hash;
+
+    public ClientActor(int index, RunContext run)
+    {
+        _index = index;
+        _run = run;
+        _metrics = run.Metrics;
+        _scenario = run.ScenarioOf(index);
+        _name = run.Options.NamePrefix + index;
+        _hello = Replies.Hello(_name);
+        _reader = new ReplyReader(run.Options.Framing == Framing.Binary, run.MaxReplyBytes);
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public bool Halted => _halted;
+
+    public static Props Props(int index, RunContext run) => Akka.Actor.Props.Create(() => new ClientActor(index, run));
+
+    protected override void PreStart()
+    {
+        var options = _run.Options;
+        if (_scenario == Scenario.Idle)
+        {
+            // Staggered, so that thousands of clients do not PING in the same millisecond.
+            var offset = TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * options.Heartbeat.Ticks));
+            Timers.StartPeriodicTimer("tick", Tick.Instance, offset, options.Heartbeat);
+        }
+        else
+        {
+            var period = TimeSpan.FromTicks(Math.Clamp(options.Timeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond));
+            Timers.StartPeriodicTimer("tick", Tick.Instance, period);
+        }
+        Connect();
+    }
+
+    private void Connect()
+    {
+        _cycleStart = LoadMetrics.Now;
+        _pending.Clear();
+        _reader.Reset();
+        _quitSent = false;
+        _goodbye = false;
+        _failed = false;
+        _halted = false;
+        _pendingErr = null;
+        EndDownload();
+        Interlocked.Increment(ref _metrics.ConnectsStarted);
+        Context.System.Tcp().Tell(new Tcp.Connect(_run.Remote(_index), _run.Local(_index), null, _run.Options.Timeout, false));
+        Become(Connecting);
+    }
+
+    private void Connecting()
+    {
+        Receive<Tcp.Connected>(_ =>
+        {
+            _connection = Sender;
+            _connection.Tell(new Tcp.Register(Self, keepOpenOnPeerClosed: false, useResumeWriting: false));
+            Interlocked.Increment(ref _metrics.Connected);
+            Interlocked.Increment(ref _metrics.ConnectedNow);
+            _connectedNow = true;
+            var now = LoadMetrics.Now;
+            _pending.Enqueue(new Pending(Expect.Welcome, now));
+            _pending.Enqueue(new Pending(Expect.AskName, now));
+            Become(Open);
+        });
+        Receive<Tcp.CommandFailed>(failed =>
+        {
+            var error = failed.Cause.HasValue ? failed.Cause.Value : null;
+            CycleFailed(ErrorKinds.OfConnect(error, failed.CauseString), null);
+        });
+        Receive<StopClient>(_ => _stopping = true);
+        Receive<AbandonClient>(_ => Abandon());
+        Receive<Tick>(_ => { });
+    }
+
+    private void Open()
+    {
+        Receive<Tcp.Received>(received =>
+        {
+            Interlocked.Add(ref _metrics.BytesIn, received.Data.Count);
+            if (!_halted)
+            {
+                _reader.Feed(received.Data.ToReadOnlySpan(), this);
+            }
+        });
+        Receive<Tick>(_ => OnTick());
+        Receive<StopClient>(_ =>
+        {
+            _stopping = true;
+            if (_everReady && _readyNow)
+            {
+                SendQuit();
+            }
+        });
+        Receive<ErrGrace>(_ =>
+        {
+            // An ERR line the server did not follow with a close: a wrong reply, not a server close.
+            if (_pendingErr is not null && !_failed)
+            {
+                var line = _pendingErr;
+                _pendingErr = null;
+                Fail("wrong reply", $"expected {_pendingErrExpected}, got '{ErrorKinds.Truncate(line)}'");
+            }
+        });
+        Receive<Tcp.CommandFailed>(failed => Fail("write failed", failed.CauseString));
+        Receive<Tcp.ConnectionClosed>(OnClosed);
+        Receive<AbandonClient>(_ => Abandon());
+    }
+
+    private void Finished()
+    {
+        Receive<object>(_ => { });
+    }
+
+    // ---- replies ----
+
+    public void OnLine(ReadOnlySpan<byte> line)
+    {
+        if (_pendingErr is not null)
+        {
+            // More lines after an ERR: the server kept the session, so the ERR was just a wrong reply.
+            return;
+        }
+        if (!_pending.TryPeek(out var head))
+        {
+            Mismatch("no reply", line);
+            return;
+        }
+        switch (head.Kind)
+        {
+            case Expect.GetHeader:
+                if (!Replies.TryParseOk(line, out var length))
+                {
+                    Mismatch("OK <n>", line);
+                    return;
+                }
+                if (_run.ExpectedFile is { } expected && expected.Length != length)
+                {
+                    Fail("wrong reply", $"GET: expected OK {expected.Length}, got OK {length}");
+                    return;
+                }
+                _downloadLength = length;
+                _downloadReceived = 0;
+                _downloadProgress = LoadMetrics.Now;
+                _hash = _run.ExpectedSha256 is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                _reader.RawRemaining = length;
+                if (length == 0)
+                {
+                    CompleteDownload(head);
+                }
+                return;
+            case Expect.Welcome when line.SequenceEqual(Replies.Welcome):
+            case Expect.AskName when line.SequenceEqual(Replies.WhatsYourName):
+            case Expect.Hello when line.SequenceEqual(_hello):
+            case Expect.Echo when line.SequenceEqual(_run.Requests.EchoPayload):
+            case Expect.Pong when line.SequenceEqual(Replies.Pong):
+            case Expect.Goodbye when line.SequenceEqual(Replies.Goodbye):
+                _pending.Dequeue();
+                Met(head);
+                return;
+            default:
+                Mismatch(Describe(head.Kind), line);
+                return;
+        }
+    }
+
+    public void OnData(ReadOnlySpan<byte> data)
+    {
+        if (!_pending.TryPeek(out var head) || head.Kind != Expect.GetHeader || _downloadReceived + data.Length > _downloadLength)
+        {
+            Fail("wrong reply", $"{data.Length} file bytes past what OK {_downloadLength} announced");
+            return;
+        }
+        if (_run.ExpectedFile is { } expected && !data.SequenceEqual(expected.AsSpan((int)_downloadReceived, data.Length)))
+        {
+            Fail("wrong reply", $"GET: file bytes differ from --file-local near offset {_downloadReceived}");
+            return;
+        }
+        _hash?.AppendData(data);
+        _downloadReceived += data.Length;
+        _downloadProgress = LoadMetrics.Now;
+        if (_downloadReceived == _downloadLength)
+        {
+            CompleteDownload(head);
+        }
+    }
+
+    public void OnFramingError(string reason) => Fail("wrong reply", reason);
+
+    private void CompleteDownload(Pending head)
+    {
+        if (_hash is not null && Convert.ToHexStringLower(_hash.GetHashAndReset()) != _run.ExpectedSha256)
+        {
+            Fail("wrong reply", "GET: SHA-256 of the file differs from --file-sha256");
+            return;
+        }
+        _pending.Dequeue();
+        EndDownload();
+        Interlocked.Add(ref _metrics.DownloadedBytes, _downloadLength);
+        Met(head);
+    }
+
+    private void EndDownload()
+    {
+        _hash?.Dispose();
+        _hash = null;
+        _downloadLength = 0;
+        _downloadReceived = 0;
+    }
+
+    private void Met(Pending done)
+    {
+        switch (done.Kind)
+        {
+            case Expect.AskName:
+                Send(_run.Requests.Encode(_name), Expect.Hello, _cycleStart);
+                break;
+            case Expect.Hello:
+                _metrics.RecordConnect(_cycleStart);
+                _metrics.BecameReady();
+                _readyNow = true;
+                if (!_everReady)
+                {
+                    _everReady = true;
+                    Interlocked.Increment(ref _metrics.Settled);
+                }
+                StartScenario();
+                break;
+            case Expect.Echo:
+                _metrics.Record(Op.Echo, done.Sent);
+                if (!_quitSent)
+                {
+                    Send(_run.Requests.Echo, Expect.Echo);
+                }
+                break;
+            case Expect.Pong:
+                _metrics.Record(Op.Ping, done.Sent);
+                break;
+            case Expect.GetHeader:
+                _metrics.Record(Op.Download, done.Sent);
+                if (!_quitSent)
+                {
+                    Send(_run.GetRequest!, Expect.GetHeader);
+                }
+                break;
+            case Expect.Goodbye:
+                _goodbye = true;
+                _goodbyeAt = LoadMetrics.Now;
+                break;
+        }
+    }
+
+    private void StartScenario()
+    {
+        if (_stopping || _scenario is Scenario.Dialog or Scenario.Churn)
+        {
+            SendQuit();
+            return;
+        }
+        switch (_scenario)
+        {
+            case Scenario.Echo:
+                for (var i = 0; i < _run.Options.Pipeline; i++)
+                {
+                    Send(_run.Requests.Echo, Expect.Echo);
+                }
+                break;
+            case Scenario.Download:
+                Send(_run.GetRequest!, Expect.GetHeader);
+                break;
+        }
+        // Idle clients PING on their staggered tick.
+    }
+
+    private void Mismatch(string expected, ReadOnlySpan<byte> line)
+    {
+        var text = Encoding.UTF8.GetString(line);
+        if (text.StartsWith("ERR ", StringComparison.Ordinal))
+        {
+            // Most ERR lines come right before the server closes (server full, idle timeout): wait to see which.
+            _pendingErr = text;
+            _pendingErrExpected = expected;
+            Timers.StartSingleTimer("err", ErrGrace.Instance, ErrGracePeriod);
+            return;
+        }
+        Fail("wrong reply", $"expected {expected}, got '{ErrorKinds.Truncate(text)}'");
+    }
+
+    // ---- requests ----
+
+    /// <summary>
+    /// Writes without an ack. Akka.IO's write queue is unbounded, but it cannot grow here: every request
+    /// waits for its reply, so a client never has more than --pipeline requests (plus its name or QUIT)
+    /// unanswered. Skipping the ack saves a message per request in the generator.
+    /// </summary>
+    private void Send(ByteString request, Expect reply, long? sent = null)
+    {
+        _pending.Enqueue(new Pending(reply, sent ?? LoadMetrics.Now));
+        if (_connection is { } connection)
+        {
+            Interlocked.Add(ref _metrics.BytesOut, request.Count);
+            connection.Tell(Tcp.Write.Create(request));
+        }
+    }
+
+    private void SendQuit()
+    {
+        if (_quitSent || _connection is null)
+        {
+            return;
+        }
+        _quitSent = true;
+        Send(_run.Requests.Quit, Expect.Goodbye);
+    }
+
+    // ---- time ----
+
+    private void OnTick()
+    {
+        if (_failed || _pendingErr is not null)
+        {
+            return;
+        }
+        if (_pending.TryPeek(out var head))
+        {
+            var since = head.Kind == Expect.GetHeader && _downloadLength > 0 ? _downloadProgress : head.Sent;
+            var limit = head.Kind is Expect.Welcome or Expect.AskName or Expect.Hello ? _run.Options.HandshakeTimeout : _run.Options.Timeout;
+            if (LoadMetrics.MicrosSince(since) > limit.TotalMicroseconds)
+            {
+                Fail($"timeout: {Describe(head.Kind)}", null);
+                return;
+            }
+        }
+        else if (_goodbye && LoadMetrics.MicrosSince(_goodbyeAt) > _run.Options.Timeout.TotalMicroseconds)
+        {
+            Fail("timeout: server close after Goodbye!", null);
+            return;
+        }
+        if (_scenario == Scenario.Idle && _readyNow && !_quitSent && !_pending.Any(p => p.Kind == Expect.Pong))
+        {
+            Send(_run.Requests.Ping, Expect.Pong);
+        }
+    }
+
+    // ---- closes ----
+
+    private void OnClosed(Tcp.ConnectionClosed closed)
+    {
+        _connection = null;
+        if (_connectedNow)
+        {
+            _connectedNow = false;
+            Interlocked.Decrement(ref _metrics.ConnectedNow);
+        }
+        if (_readyNow)
+        {
+            _readyNow = false;
+            Interlocked.Decrement(ref _metrics.ReadyNow);
+        }
+        Timers.Cancel("err");
+        if (_failed)
+        {
+            // Already counted when the client gave up; this is the close it asked for.
+            AfterCycle(succeeded: false);
+            return;
+        }
+        var serverClose = closed is Tcp.PeerClosed || closed.IsErrorClosed;
+        if (_goodbye && _pending.Count == 0 && serverClose)
+        {
+            if (_scenario is Scenario.Dialog or Scenario.Churn)
+            {
+                _metrics.Record(Op.Cycle, _cycleStart);
+            }
+            AfterCycle(succeeded: true);
+            return;
+        }
+        var kind = _pendingErr is not null ? $"closed by server: {_pendingErr}"
+            : closed is Tcp.ErrorClosed error ? ErrorKinds.OfClose(error.Cause ?? "")
+            : closed is Tcp.PeerClosed ? _pending.TryPeek(out var head) ? $"closed by server (no ERR line) awaiting {Describe(head.Kind)}" : "closed by server (no ERR line)"
+            : $"closed: {closed.GetType().Name}";
+        _metrics.Error(kind, null);
+        AfterCycle(succeeded: false);
+    }
+
+    /// <summary>Gives up on this connection: the error is counted once, then the client closes and waits for Closed.</summary>
+    private void Fail(string kind, string? detail)
+    {
+        if (_failed)
+        {
+            return;
+        }
+        _failed = true;
+        _halted = true;
+        _metrics.Error(kind, detail is null ? null : $"{_name}: {kind}: {detail}");
+        if (_connection is { } connection)
+        {
+            // Abort, not Close: a close would wait for replies this client no longer believes.
+            connection.Tell(Tcp.Abort.Instance);
+        }
+        else
+        {
+            AfterCycle(succeeded: false);
+        }
+    }
+
+    private void Abandon()
+    {
+        _metrics.Error(_stopping ? "timeout: still running after the drain" : "timeout: still running at the end", null);
+        if (_connectedNow)
+        {
+            _connectedNow = false;
+            Interlocked.Decrement(ref _metrics.ConnectedNow);
+        }
+        if (_readyNow)
+        {
+            _readyNow = false;
+            Interlocked.Decrement(ref _metrics.ReadyNow);
+        }
+        Finish(succeeded: false);
+    }
+
+    private void CycleFailed(string kind, string? detail)
+    {
+        _metrics.Error(kind, detail);
+        AfterCycle(succeeded: false);
+    }
+
+    private void AfterCycle(bool succeeded)
+    {
+        if (!succeeded && _scenario == Scenario.Churn)
+        {
+            Interlocked.Increment(ref _metrics.CyclesFailed);
+        }
+        if (_scenario == Scenario.Churn && !_stopping)
+        {
+            // A churn slot goes round again after a failed cycle too, so one error does not stop the measurement.
+            if (!succeeded)
+            {
+                _churnFailures++;
+            }
+            Connect();
+            return;
+        }
+        Finish(succeeded && _churnFailures == 0);
+    }
+
+    private void Finish(bool succeeded)
+    {
+        Timers.CancelAll();
+        if (!_everReady)
+        {
+            _everReady = true;
+            Interlocked.Increment(ref _metrics.Settled);
+        }
+        Interlocked.Increment(ref succeeded ? ref _metrics.ClientsCompleted : ref _metrics.ClientsFailed);
+        Interlocked.Increment(ref _metrics.ClientsFinished);
+        Context.Parent.Tell(new ClientFinished(_index, succeeded));
+        Become(Finished);
+        Context.Stop(Self);
+    }
+
+    // ---- error names ----
+
+    private static string Describe(Expect kind) => kind switch
+    {
+        Expect.Welcome => "Welcome!",
+        Expect.AskName => "What's your name?",
+        Expect.Hello => "Hello <name>!",
+        Expect.Echo => "the echoed payload",
+        Expect.Pong => "PONG",
+        Expect.GetHeader => "GET reply",
+        Expect.Goodbye => "Goodbye!",
+        _ => kind.ToString(),
+    };
+}
