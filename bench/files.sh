@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# File streaming: ActorTcp's GET against a plain sender, measured in the same run, loopback only.
+# Scenarios: one 1 GiB download, and 100 concurrent 10 MiB downloads. For each, MB/s (10^6 bytes per second,
+# all clients together) and the server's peak RSS (VmHWM), for ActorTcp (Release build) and two baselines,
+# a small C server that sends the file with sendfile(2) (zero-copy, the upper bound) and the same server
+# copying through a 64 KiB buffer with read/send (what nc or socat do). Every server gets a fresh process per
+# scenario; every process started here is stopped by its PID at the end; every download run is bounded.
+#
+#   bench/files.sh                        # build, then both scenarios on the three servers, best of 3 runs each,
+#                                         # about 2 minutes
+#   bench/files.sh --no-build --runs 1    # one run per (scenario, server)
+#   bench/files.sh --big-mib 256 --clients 20 --small-mib 10 --out /tmp/files-bench
+#
+# Prints a markdown table (also saved as <out>/summary.md). The files are written before the runs and stay in
+# the page cache, so the figures measure the servers, not the disk. MB/s is the best of --runs runs; peak RSS
+# is the server's VmHWM over all its runs (reset after start-up and, for ActorTcp, after a warm-up download).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=1
+RUNS=3
+BIG_MIB=1024
+SMALL_MIB=10
+CLIENTS=100
+SERVERS="sendfile copy actortcp"
+OUT=""
+BOUND=300
+
+usage() {
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  cat <<EOF
+flags: --no-build  --runs N [$RUNS]  --big-mib N [$BIG_MIB]  --small-mib N [$SMALL_MIB]  --clients N [$CLIENTS]
+       --servers "sendfile copy actortcp"  --out DIR  --bound SECONDS (per download run) [$BOUND]
+EOF
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --no-build) BUILD=0 ;;
+    --runs) RUNS=$2; shift ;;
+    --big-mib) BIG_MIB=$2; shift ;;
+    --small-mib) SMALL_MIB=$2; shift ;;
+    --clients) CLIENTS=$2; shift ;;
+    --servers) SERVERS=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    --bound) BOUND=$2; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown flag $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+OUT=${OUT:-$ROOT/bench/results/files-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+DATA=$(mktemp -d "${TMPDIR:-/tmp}/actortcp-files-bench-XXXXXX")
+ACTORTCP_DLL=$ROOT/src/ActorTcp.Server/bin/Release/net10.0/ActorTcp.Server.dll
+
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.3; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+command -v cc >/dev/null || { log "a C compiler (cc) is needed: apt-get install gcc"; exit 1; }
+log "compiling the client and the baseline server into $OUT"
+cc -O2 -pthread -o "$OUT/getclient" "$ROOT/bench/files/getclient.c"
+cc -O2 -pthread -o "$OUT/sendfile_server" "$ROOT/bench/files/sendfile_server.c"
+
+if [[ $BUILD == 1 ]]; then
+  log "building ActorTcp.Server (Release)"
+  (cd "$ROOT" && timeout 600 dotnet build -c Release src/ActorTcp.Server > "$OUT/build.log" 2>&1) \
+    || { log "build failed (see $OUT/build.log)"; exit 1; }
+fi
+[[ -f $ACTORTCP_DLL ]] || { log "ActorTcp server not built ($ACTORTCP_DLL)"; exit 1; }
+
+BIG_BYTES=$((BIG_MIB * 1024 * 1024))
+SMALL_BYTES=$((SMALL_MIB * 1024 * 1024))
+# Real (random) bytes rather than sparse holes: a hole is served from the zero page and sendfile(2) has to
+# allocate page cache for it on first use, which would skew the first server measured. Writing the files
+# leaves them in the page cache, so every server reads from memory.
+log "writing $BIG_MIB MiB and $SMALL_MIB MiB of random bytes under $DATA"
+python3 - "$DATA" "$BIG_MIB" "$SMALL_MIB" <<'PY'
+import os, sys
+data, big, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+block = os.urandom(1 << 20)
+for name, mib in (("big.bin", big), ("small.bin", small)):
+    with open(os.path.join(data, name), "wb") as f:
+        for _ in range(mib): f.write(block)
+PY
+cat "$DATA/big.bin" "$DATA/small.bin" > /dev/null
+
+# start_server NAME FILE: sets SERVER_PID and SERVER_PORT. FILE is what the baseline sends; ActorTcp serves $DATA.
+start_server() {
+  local name=$1 file=$2 logfile=$OUT/$3-$1.server.log line="" cmd
+  case $name in
+    actortcp) cmd=(dotnet "$ACTORTCP_DLL" --port 0 --binary-port off --files "$DATA") ;;
+    sendfile|copy) cmd=("$OUT/sendfile_server" "$file" "$name") ;;
+  esac
+  echo "(cd $ROOT && ${cmd[*]})" >> "$OUT/commands.txt"
+  # exec: the PID we keep is the server's own, so its RSS is read from the right process.
+  (cd "$ROOT" && exec "${cmd[@]}") > "$logfile" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  for _ in $(seq 1 300); do
+    line=$(grep -m1 -E '^(listening |port )' "$logfile" 2>/dev/null || true)
+    [[ -n $line ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "$name exited before listening (see $logfile)"; return 1; }
+    sleep 0.1
+  done
+  [[ -n $line ]] || { log "$name printed no listening line within 30 s"; return 1; }
+  if [[ $name == actortcp ]]; then
+    SERVER_PORT=$(sed -n 's/.*text=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<< "$line")
+  else
+    SERVER_PORT=${line#port }
+  fi
+}
+
+stop_server() {
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# kib PID FIELD: a VmRSS/VmHWM figure of /proc/PID/status, in KiB.
+kib() { awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# run_client NAME FILE_NAME FILE_BYTES CLIENTS: prints the client's report line.
+run_client() {
+  local name=$1 file=$2 bytes=$3 clients=$4
+  if [[ $name == actortcp ]]; then
+    timeout "$BOUND" "$OUT/getclient" actortcp "$SERVER_PORT" "$file" "$clients"
+  else
+    timeout "$BOUND" "$OUT/getclient" raw "$SERVER_PORT" "$bytes" "$clients"
+  fi
+}
+
+# measure SCENARIO NAME FILE_NAME FILE_BYTES CLIENTS: appends "scenario server mbps peak_kib idle_kib" to results.
+measure() {
+  local scenario=$1 name=$2 file=$3 bytes=$4 clients=$5 best=0 report mbps idle peak
+  start_server "$name" "$DATA/$file" "$scenario" || { echo "$scenario $name n/a n/a n/a" >> "$OUT/results.txt"; return 0; }
+  # One small download first, unmeasured, so JIT and first-use costs are not in ActorTcp's figures (the C
+  # baselines have none, and send only their one file).
+  if [[ $name == actortcp ]]; then run_client "$name" small.bin "$SMALL_BYTES" 1 > /dev/null || true; fi
+  idle=$(kib "$SERVER_PID" VmRSS)
+  # Peak RSS from here on: "5" resets VmHWM to the current RSS (Linux 4.0+); without it, the peak since start.
+  echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true
+  for run in $(seq 1 "$RUNS"); do
+    if report=$(run_client "$name" "$file" "$bytes" "$clients" 2>> "$OUT/$scenario-$name.client.err"); then
+      mbps=$(sed -n 's/.*mbps=\([0-9.]*\).*/\1/p' <<< "$report")
+      log "$scenario on $name, run $run: $report"
+      best=$(awk -v a="$best" -v b="$mbps" 'BEGIN { print (b > a ? b : a) }')
+    else
+      log "$scenario on $name, run $run failed: ${report:-timeout or error} (see $OUT/$scenario-$name.client.err)"
+    fi
+    echo "$scenario $name run$run $report" >> "$OUT/runs.txt"
+  done
+  peak=$(kib "$SERVER_PID" VmHWM)
+  stop_server
+  [[ $best == 0 ]] && best=n/a
+  echo "$scenario $name $best $peak $idle" >> "$OUT/results.txt"
+}
+
+: > "$OUT/results.txt"
+log "scenario big: 1 x $BIG_MIB MiB; scenario small: $CLIENTS x $SMALL_MIB MiB concurrently; servers: $SERVERS"
+for name in $SERVERS; do measure big "$name" big.bin "$BIG_BYTES" 1; done
+for name in $SERVERS; do measure small "$name" small.bin "$SMALL_BYTES" "$CLIENTS"; done
+
+python3 - "$OUT/results.txt" "$BIG_MIB" "$SMALL_MIB" "$CLIENTS" > "$OUT/summary.md" <<'PY'
+import sys
+path, big, small, clients = sys.argv[1:5]
+rows = [line.split() for line in open(path) if line.strip()]
+label = {"big": f"1 x {big} MiB", "small": f"{clients} x {small} MiB concurrent"}
+server = {"sendfile": "baseline: C sendfile(2)", "copy": "baseline: C read/send 64 KiB", "actortcp": "ActorTcp GET"}
+def num(v):
+    try: return float(v)
+    except ValueError: return None
+print("| scenario | server | MB/s | vs sendfile | vs read/send | peak RSS MiB | RSS before MiB |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+for scenario in ("big", "small"):
+    these = {r[1]: r for r in rows if r[0] == scenario}
+    base = {k: num(these[k][2]) if k in these else None for k in ("sendfile", "copy")}
+    for name, r in these.items():
+        mbps, peak, idle = num(r[2]), num(r[3]), num(r[4])
+        ratio = lambda b: f"{mbps / b:.2f}" if mbps and b else "n/a"
+        mib = lambda k: f"{k / 1024:.1f}" if k else "n/a"
+        print(f"| {label[scenario]} | {server.get(name, name)} | {mbps:,.0f} | {ratio(base['sendfile'])} | "
+              f"{ratio(base['copy'])} | {mib(peak)} | {mib(idle)} |" if mbps else
+              f"| {label[scenario]} | {server.get(name, name)} | n/a | n/a | n/a | {mib(peak)} | {mib(idle)} |")
+PY
+cat "$OUT/summary.md"
+log "details in $OUT (commands.txt, runs.txt, server logs)"
