@@ -3,6 +3,7 @@
 # Every client must get `ERR server shutting down` (a downloader after its whole file), the downloads must
 # finish within drain-timeout, and the server must exit 0.
 #   bench/shutdown.sh [clients=10000] [downloads=50] [file MiB=4]  (sized so the downloads can finish within drain-timeout)
+# The clients wait idle while 10,000 of them connect, so the server runs with --idle-timeout 10m.
 # Loopback only; the server and the clients run in separate processes (one process holds at most ~20,000
 # descriptors); everything started here is ended by PID.
 set -euo pipefail
@@ -14,7 +15,7 @@ trap cleanup EXIT
 
 dotnet build -c Release src/ActorTcp.Server -v q -nologo >/dev/null
 mkdir -p "$work/files"; head -c $((MIB * 1024 * 1024)) /dev/urandom > "$work/files/big.bin"
-dotnet src/ActorTcp.Server/bin/Release/net10.0/ActorTcp.Server.dll --port 0 --binary-port off --files "$work/files" \
+dotnet src/ActorTcp.Server/bin/Release/net10.0/ActorTcp.Server.dll --port 0 --binary-port off --files "$work/files" --idle-timeout 10m \
   > "$work/server.out" 2> "$work/server.err" &
 server=$!
 for _ in $(seq 1 100); do grep -q '^listening' "$work/server.out" && break; sleep 0.1; done

@@ -104,4 +104,13 @@ public sealed class NamesTests
     [Fact]
     public void A_lone_surrogate_is_rejected_without_throwing() =>
         Assert.Equal("not valid unicode", Invalid("ab\uD800"));
+
+    // Regression, found by the property test: string.Normalize throws on noncharacters such as U+FFFE and
+    // U+FFFF, so a client could crash its own session by sending one as its name.
+    [Theory]
+    [InlineData("a\uFFFE")]
+    [InlineData("\uFFFF")]
+    [InlineData("neo\uFDD0")]
+    public void A_noncharacter_in_a_name_is_an_invalid_name_not_an_exception(string raw) =>
+        Assert.StartsWith("character U+", Invalid(raw));
 }
