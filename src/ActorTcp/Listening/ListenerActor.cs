@@ -40,6 +40,7 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
     private IActorRef? _drainRequester;
     private bool _accepting = true;
     private string _lastSummary = "";
+    private bool _sessionMailbox;
 
     public ListenerActor(
         ServerSettings settings, ServerStats stats, IActorRef supervisor, FileService files, ILogger logger, BindingStatus status)
@@ -71,6 +72,7 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
+        _sessionMailbox = Context.System.Settings.Config.HasPath(SessionMailbox.ConfigPath);
         _text = new SessionContext(_settings, _stats, binary: false, Self, _files, _logger);
         if (_settings.BinaryPort is not null) _binary = new SessionContext(_settings, _stats, binary: true, Self, _files, _logger);
         if (_settings.Transport == TransportKind.Sockets) ListenOnSockets();
@@ -249,7 +251,9 @@ public sealed class ListenerActor : UntypedActor, IWithTimers
         var context = binary ? _binary! : _text;
         var id = ++_nextId;
         var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks);
-        var session = Context.ActorOf(SessionActor.Props(context, connection(), ticket), "c" + id);
+        var props = SessionActor.Props(context, connection(), ticket);
+        if (_sessionMailbox) props = props.WithMailbox(SessionMailbox.ConfigPath);
+        var session = Context.ActorOf(props, "c" + id);
         ticket.Session = session;
         Context.Watch(session);
         _sessions[session] = ticket;
