@@ -105,7 +105,9 @@ public sealed partial class SessionActor : UntypedActor
                 Abort(CloseReason.DrainTimeout);
                 break;
             case LingerExpired:
-                Abort(_closeReason ?? CloseReason.PeerClosed);
+                // The client has not closed its side. Close ours fully, but gracefully: bytes the kernel still holds
+                // for a slow reader (the end of a file) are delivered after us; a reset would destroy them.
+                _connection.Close(peerAlreadyClosed: true);
                 break;
             case WhoReply who:
                 OnWhoReply(who);
@@ -286,7 +288,7 @@ public sealed partial class SessionActor : UntypedActor
         if (_closeSent) return;
         _closeSent = true;
         _connection.Close(_peerClosed);
-        // Our FIN is out; the client's should follow. One that keeps its side open is reset after close-linger,
+        // Our FIN is out; the client's should follow. One that keeps its side open is closed after close-linger,
         // so a finished client cannot hold its slot, or a shutdown, for long.
         if (!_peerClosed)
             _linger = Context.System.Scheduler.ScheduleTellOnceCancelable(_ctx.Settings.CloseLinger, Self, LingerExpired.Instance, Self);

@@ -32,7 +32,12 @@ public interface IConnection
     /// </summary>
     void ResumeReading();
 
-    /// <summary>Flushes the writes already made, then closes (a FIN); the session then receives a close event.</summary>
+    /// <summary>
+    /// Flushes the writes already made and sends a FIN. If the client has closed its side too
+    /// (<paramref name="peerAlreadyClosed"/>, or the session gives up waiting for it), the connection is then closed
+    /// gracefully, letting the kernel deliver what it still holds; otherwise it waits for the client's FIN. Either
+    /// way the session then receives a close event.
+    /// </summary>
     void Close(bool peerAlreadyClosed);
 
     /// <summary>Resets the connection at once, dropping anything unsent.</summary>

@@ -122,8 +122,29 @@ internal sealed class SocketConnection : IConnection
         lock (_gate) _closing = true;
         try { _socket.Shutdown(SocketShutdown.Send); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-        if (peerAlreadyClosed) Gone(Tcp.Closed.Instance);
-        else ResumeReadingForClose();
+        if (!peerAlreadyClosed)
+        {
+            ResumeReadingForClose();
+            return;
+        }
+        // Closing a socket with unread input makes the kernel reset the connection, and a reset destroys what is
+        // still queued for the client: read whatever has arrived before letting go.
+        DiscardAvailableInput();
+        Gone(Tcp.Closed.Instance);
+    }
+
+    private void DiscardAvailableInput()
+    {
+        var buffer = t_readBuffer ??= new byte[ReadSize];
+        try
+        {
+            for (var i = 0; i < 64; i++)
+            {
+                var n = _socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out var error);
+                if (error != SocketError.Success || n == 0) return;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
     }
 
     public void Abort()
