@@ -4,7 +4,6 @@ using ActorTcp.Files;
 using ActorTcp.Sessions;
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Streams;
 using Akka.TestKit;
 using Microsoft.Extensions.Logging.Abstractions;
 
