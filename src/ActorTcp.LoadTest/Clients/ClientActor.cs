@@ -418,16 +418,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
     private void OnClosed(Tcp.ConnectionClosed closed)
     {
         _connection = null;
-        if (_connectedNow)
-        {
-            _connectedNow = false;
-            Interlocked.Decrement(ref _metrics.ConnectedNow);
-        }
-        if (_readyNow)
-        {
-            _readyNow = false;
-            Interlocked.Decrement(ref _metrics.ReadyNow);
-        }
+        LeaveGauges();
         Timers.Cancel("err");
         if (_failed)
         {
@@ -474,9 +465,9 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
         }
     }
 
-    private void Abandon()
+    /// <summary>Takes this client out of the connected and ready gauges, once.</summary>
+    private void LeaveGauges()
     {
-        _metrics.Error(_stopping ? "timeout: still running after the drain" : "timeout: still running at the end", null);
         if (_connectedNow)
         {
             _connectedNow = false;
@@ -487,6 +478,12 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
             _readyNow = false;
             Interlocked.Decrement(ref _metrics.ReadyNow);
         }
+    }
+
+    private void Abandon()
+    {
+        _metrics.Error(_stopping ? "timeout: still running after the drain" : "timeout: still running at the end", null);
+        LeaveGauges();
         Finish(succeeded: false);
     }
 

@@ -114,24 +114,16 @@ public sealed record ServerSettings
         return value.Trim();
     }
 
-    private static int PositiveInt(Config c, string key)
-    {
-        var raw = Text(c, key);
-        if (!int.TryParse(raw, out var n) || n < 1) throw new SettingsException($"{key}: '{raw}' is not a whole number above 0");
-        return n;
-    }
+    private static int PositiveInt(Config c, string key) => IntIn(c, key, 1, int.MaxValue, "a whole number above 0");
 
-    private static int NonNegativeInt(Config c, string key)
-    {
-        var raw = Text(c, key);
-        if (!int.TryParse(raw, out var n) || n < 0) throw new SettingsException($"{key}: '{raw}' is not a whole number (0 or more)");
-        return n;
-    }
+    private static int NonNegativeInt(Config c, string key) => IntIn(c, key, 0, int.MaxValue, "a whole number (0 or more)");
 
-    private static int PortNumber(Config c, string key)
+    private static int PortNumber(Config c, string key) => IntIn(c, key, 0, 65535, "a port (0-65535)");
+
+    private static int IntIn(Config c, string key, int min, int max, string what)
     {
         var raw = Text(c, key);
-        if (!int.TryParse(raw, out var n) || n is < 0 or > 65535) throw new SettingsException($"{key}: '{raw}' is not a port (0-65535)");
+        if (!int.TryParse(raw, out var n) || n < min || n > max) throw new SettingsException($"{key}: '{raw}' is not {what}");
         return n;
     }
 
