@@ -26,7 +26,7 @@ public sealed class ListenerSpecs(ITestOutputHelper output) : TestKit(output: ou
         var s = SessionHarness.Settings("actor-tcp { port = 0, binary-port = off }\n" + settings);
         var supervisor = Sys.ActorOf(HeartbeatSupervisor.Props(s.HeartbeatTick, s.IdleTimeout, s.HandshakeTimeout));
         var status = new BindingStatus();
-        var listener = Sys.ActorOf(ListenerActor.Props(s, _stats, supervisor, SessionHarness.Files(Sys), NullLogger.Instance, status));
+        var listener = Sys.ActorOf(ListenerActor.Props(s, _stats, supervisor, SessionHarness.Files(), NullLogger.Instance, status));
         Assert.True(status.Bound.Wait(TimeSpan.FromSeconds(10)));
         return listener;
     }

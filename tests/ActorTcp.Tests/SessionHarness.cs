@@ -38,7 +38,7 @@ public sealed class SessionHarness
         return ServerSettings.FromConfig(config, descriptorLimit: 20_000);
     }
 
-    public static FileService Files(ActorSystem system, string? root = null) =>
+    public static FileService Files(string? root = null) =>
         new(new FileStore(root ?? Path.Combine(AppContext.BaseDirectory, "files")));
 
     /// <summary>Starts one session whose directory (for WHO) is <paramref name="directory"/>.</summary>
@@ -49,7 +49,7 @@ public sealed class SessionHarness
         var probe = kit.CreateTestProbe();
         var connection = new FakeConnection(probe);
         configure?.Invoke(connection);
-        var context = new SessionContext(settings, stats, binary, directory, Files(kit.Sys), NullLogger.Instance);
+        var context = new SessionContext(settings, stats, binary, directory, Files(), NullLogger.Instance);
         var ticket = new SessionTicket(id, System.Net.IPAddress.Loopback, kit.Sys.Scheduler.Now.UtcTicks);
         var props = SessionActor.Props(context, connection, ticket);
         var session = spawn is null ? kit.Sys.ActorOf(props) : spawn(props);

@@ -48,8 +48,7 @@ public sealed record ServerSettings
         var c = root.GetConfig(Section) ?? throw new SettingsException($"the configuration has no '{Section}' section");
         var limit = descriptorLimit ?? DescriptorLimits.Current();
         var maxDownloads = PositiveInt(c, "max-downloads");
-        var (maxConnections, auto) = MaxConnectionsFrom(c, limit, maxDownloads);
-        int? requested = !auto && int.TryParse(Text(c, "max-connections"), out var asked) && asked > maxConnections ? asked : null;
+        var (maxConnections, auto, requested) = MaxConnectionsFrom(c, limit, maxDownloads);
         var host = Text(c, "host");
         if (!System.Net.IPAddress.TryParse(host, out _) && host != "localhost")
             throw new SettingsException($"host: '{host}' is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1)");
@@ -91,18 +90,19 @@ public sealed record ServerSettings
     /// </summary>
     public static long DescriptorReserve(long limit) => Math.Clamp(limit / 10, MinimumDescriptorReserve, ProcessDescriptorReserve);
 
-    private static (int Value, bool Auto) MaxConnectionsFrom(Config c, long limit, int maxDownloads)
+    /// <returns>The connections to hold, whether that was `auto`, and what was asked for when it did not fit.</returns>
+    private static (int Value, bool Auto, int? Requested) MaxConnectionsFrom(Config c, long limit, int maxDownloads)
     {
         var raw = Text(c, "max-connections");
         var room = limit - maxDownloads - DescriptorReserve(limit);
         if (room < 1)
             throw new SettingsException(
                 $"max-connections: the descriptor limit {limit} leaves no room after max-downloads {maxDownloads} and a reserve of {DescriptorReserve(limit)}; lower max-downloads");
-        if (raw.Equals("auto", StringComparison.OrdinalIgnoreCase)) return ((int)Math.Min(int.MaxValue, room), true);
+        if (raw.Equals("auto", StringComparison.OrdinalIgnoreCase)) return ((int)Math.Min(int.MaxValue, room), true, null);
         if (!int.TryParse(raw, out var n) || n < 1)
             throw new SettingsException($"max-connections: '{raw}' is neither 'auto' nor a whole number above 0");
         // More connections than descriptors would let clients starve the runtime itself: hold to what fits.
-        return ((int)Math.Min(n, room), false);
+        return n <= room ? (n, false, null) : ((int)room, false, n);
     }
 
     private static string Text(Config c, string key)
