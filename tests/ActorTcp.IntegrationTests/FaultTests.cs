@@ -108,4 +108,32 @@ public sealed class FaultTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_client_that_reads_late_after_quit_still_gets_every_byte_when_close_linger_passes()
+    {
+        var root = Directory.CreateTempSubdirectory("actortcp-linger-").FullName;
+        try
+        {
+            // Small enough to sit whole in the kernel's buffers, so the server finishes writing it at once.
+            var data = new byte[256 * 1024];
+            new Random(11).NextBytes(data);
+            await File.WriteAllBytesAsync(Path.Combine(root, "tail.bin"), data);
+            await using var server = await ServerProcess.StartAsync("actor-tcp.close-linger = 200ms", "--files", root);
+            await using var client = await TestClient.NamedAsync(server.TextPort);
+            await client.SendAsync("GET tail.bin\nQUIT\n");
+            // Not reading yet, past close-linger: the server gives up waiting for our FIN and closes its socket.
+            // Closing it gracefully leaves the file's tail to the kernel; a reset would destroy it.
+            await using var observer = await TestClient.NamedAsync(server.TextPort, "observer");
+            await observer.StatsUntilAsync(stats => stats["connections"] == "1", "the quitting client's session to end");
+            Assert.Equal($"OK {data.Length}", await client.ReadLineAsync());
+            Assert.Equal(data, await client.ReadBytesAsync(data.Length));
+            Assert.Equal("Goodbye!", await client.ReadLineAsync());
+            Assert.True(await client.IsClosedByServerAsync());
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
