@@ -20,11 +20,16 @@ public sealed class BinaryReplyEncoder : IReplyEncoder
 
     public Encoding Encoding => Utf8;
 
+    public int DataHeaderBytes => HeaderSize;
+
+    /// <summary>The one place the server writes a frame header: reply lines and file data frames alike.</summary>
+    public void WriteDataHeader(Span<byte> header, int count) => BinaryPrimitives.WriteUInt32BigEndian(header, (uint)count);
+
     public void WriteLine(IBufferWriter<byte> output, ReadOnlySpan<char> line)
     {
         int size = Utf8.GetByteCount(line);
         Span<byte> span = output.GetSpan(HeaderSize + size);
-        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)size);
+        WriteDataHeader(span, size);
         Utf8.GetBytes(line, span[HeaderSize..]);
         output.Advance(HeaderSize + size);
     }
@@ -32,7 +37,7 @@ public sealed class BinaryReplyEncoder : IReplyEncoder
     public void WriteEncodedLine(IBufferWriter<byte> output, ReadOnlySpan<byte> encodedLine)
     {
         Span<byte> span = output.GetSpan(HeaderSize + encodedLine.Length);
-        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)encodedLine.Length);
+        WriteDataHeader(span, encodedLine.Length);
         encodedLine.CopyTo(span[HeaderSize..]);
         output.Advance(HeaderSize + encodedLine.Length);
     }

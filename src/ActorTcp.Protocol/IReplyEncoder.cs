@@ -12,6 +12,15 @@ public interface IReplyEncoder
     /// <summary>Appends one reply line whose bytes are already in this listener's wire encoding.</summary>
     void WriteEncodedLine(IBufferWriter<byte> output, ReadOnlySpan<byte> encodedLine);
 
+    /// <summary>
+    /// Bytes that frame one chunk of file data in front of it: 0 on the text listener (file bytes go raw), 4 on the
+    /// binary one (each chunk is a data frame).
+    /// </summary>
+    int DataHeaderBytes { get; }
+
+    /// <summary>Writes the <see cref="DataHeaderBytes"/> that frame a chunk of <paramref name="count"/> file bytes.</summary>
+    void WriteDataHeader(Span<byte> header, int count);
+
     /// <summary>The encoding of request and reply lines on this listener.</summary>
     Encoding Encoding { get; }
 }

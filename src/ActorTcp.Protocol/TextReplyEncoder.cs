@@ -17,6 +17,10 @@ public sealed class TextReplyEncoder : IReplyEncoder
 
     public Encoding Encoding { get; }
 
+    public int DataHeaderBytes => 0;
+
+    public void WriteDataHeader(Span<byte> header, int count) { }
+
     private int EndLength => _crlf ? 2 : 1;
 
     public void WriteLine(IBufferWriter<byte> output, ReadOnlySpan<char> line)

@@ -1,6 +1,5 @@
 using ActorTcp.Configuration;
 using ActorTcp.Files;
-using ActorTcp.Hosting;
 using ActorTcp.Listening;
 using ActorTcp.Server;
 using Akka.Configuration;
@@ -52,9 +51,7 @@ namespace ActorTcp.Server
                 ContentRootPath = Directory.GetCurrentDirectory(),
             });
             builder.Configuration.AddJsonFile(FindFile(Path.Combine("config", "appsettings.json")) ?? "appsettings.json", optional: true);
-            builder.Services.AddSerilog((_, logger) => logger
-                .ReadFrom.Configuration(builder.Configuration)
-                .Filter.ByExcluding(RedundantAkkaEvents.Matches));
+            builder.Services.AddSerilog((_, logger) => logger.ReadFrom.Configuration(builder.Configuration));
             // Long enough for the drain: transfers may finish up to drain-timeout after SIGTERM.
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.DrainTimeout + TimeSpan.FromSeconds(15));
             builder.Services.AddActorTcp(config, settings, store);

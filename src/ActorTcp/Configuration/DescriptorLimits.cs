@@ -1,7 +1,7 @@
 namespace ActorTcp.Configuration;
 
 /// <summary>The process's file-descriptor limit, which bounds how many sockets (and open files) it can hold.</summary>
-public static class DescriptorLimits
+internal static class DescriptorLimits
 {
     /// <summary>What Linux applies when /proc cannot tell us: the common default soft limit.</summary>
     private const long Fallback = 1024;

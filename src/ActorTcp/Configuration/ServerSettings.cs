@@ -5,7 +5,7 @@ using Akka.Configuration;
 namespace ActorTcp.Configuration;
 
 /// <summary>The <c>actor-tcp</c> section of the configuration, parsed and validated once at start.</summary>
-public sealed record ServerSettings
+internal sealed record ServerSettings
 {
     public const string Section = "actor-tcp";
 
@@ -40,7 +40,9 @@ public sealed record ServerSettings
     public required bool CrlfReplies { get; init; }
     public required Encoding TextEncoding { get; init; }
     public required long DescriptorLimit { get; init; }
-    public required TransportKind Transport { get; init; }
+
+    /// <summary>Sockets whose session is over and that wait for the client's FIN; past it the oldest is closed at once.</summary>
+    public required int MaxLingering { get; init; }
 
     /// <summary>Parses and validates; throws <see cref="SettingsException"/> with a one-line message naming the key.</summary>
     public static ServerSettings FromConfig(Config root, long? descriptorLimit = null)
@@ -78,7 +80,7 @@ public sealed record ServerSettings
             CrlfReplies = LineEnding(c, "reply-line-ending"),
             TextEncoding = EncodingFrom(c, "text-encoding"),
             DescriptorLimit = limit,
-            Transport = TransportFrom(c, "transport"),
+            MaxLingering = MaxLingeringFrom(c, limit),
         };
     }
 
@@ -177,15 +179,14 @@ public sealed record ServerSettings
         };
     }
 
-    private static TransportKind TransportFrom(Config c, string key)
+    /// <summary>`auto`: a quarter of the process's descriptor reserve (125 with 20,000 descriptors), or a number (0 = none).</summary>
+    private static int MaxLingeringFrom(Config c, long limit)
     {
-        var raw = Text(c, key).ToLowerInvariant();
-        return raw switch
-        {
-            "sockets" => TransportKind.Sockets,
-            "akka-io" => TransportKind.AkkaIo,
-            _ => throw new SettingsException($"{key}: '{raw}' is neither sockets nor akka-io"),
-        };
+        var raw = Text(c, "max-lingering");
+        if (raw.Equals("auto", StringComparison.OrdinalIgnoreCase)) return (int)(DescriptorReserve(limit) / 4);
+        if (!int.TryParse(raw, out var n) || n < 0)
+            throw new SettingsException($"max-lingering: '{raw}' is neither 'auto' nor a whole number (0 or more)");
+        return n;
     }
 
     private static Encoding EncodingFrom(Config c, string key)
@@ -196,14 +197,5 @@ public sealed record ServerSettings
     }
 }
 
-/// <summary>What carries the bytes under the sessions.</summary>
-public enum TransportKind
-{
-    /// <summary>Plain sockets behind the seam: no connection actor, no buffer while idle.</summary>
-    Sockets,
-    /// <summary>Akka.IO's TCP connection actors.</summary>
-    AkkaIo,
-}
-
 /// <summary>A setting or flag that cannot be used; its message is the one line the user sees.</summary>
-public sealed class SettingsException(string message) : Exception(message);
+internal sealed class SettingsException(string message) : Exception(message);

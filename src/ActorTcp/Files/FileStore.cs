@@ -4,22 +4,22 @@ using ActorTcp.Protocol;
 namespace ActorTcp.Files;
 
 /// <summary>The outcome of looking a request path up in the served folder.</summary>
-public enum LookupStatus { Found, NotFound, Forbidden }
+internal enum LookupStatus { Found, NotFound, Forbidden }
 
 /// <summary>A regular file inside the served folder, as a request named it.</summary>
-public sealed record ServedFile(string FullPath, long Size);
+internal sealed record ServedFile(string FullPath, long Size);
 
 /// <summary>One LIST line: the file's size and its path relative to the served folder, with '/'.</summary>
-public sealed record ListEntry(long Size, string Path);
+internal sealed record ListEntry(long Size, string Path);
 
 /// <summary>A LIST answer: the entries, sorted, or why there are none.</summary>
-public sealed record ListResult(LookupStatus Status, IReadOnlyList<ListEntry> Entries, bool TooMany);
+internal sealed record ListResult(LookupStatus Status, IReadOnlyList<ListEntry> Entries, bool TooMany);
 
 /// <summary>
 /// The sandbox over <c>files-root</c>: every path a client names is resolved through its real path (links
 /// followed), and nothing outside the root's real path is ever opened or listed.
 /// </summary>
-public sealed class FileStore
+internal sealed class FileStore
 {
     private readonly string _root;
 

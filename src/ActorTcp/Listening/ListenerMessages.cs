@@ -3,29 +3,33 @@ using System.Net;
 namespace ActorTcp.Listening;
 
 /// <summary>Where the listeners are bound, once both are.</summary>
-public sealed record BoundEndpoints(IPEndPoint Text, IPEndPoint? Binary);
+internal sealed record BoundEndpoints(IPEndPoint Text, IPEndPoint? Binary);
 
 /// <summary>Refuse new connections from now on (both listeners); answered with <see cref="StoppedAccepting"/>.</summary>
-public sealed class StopAccepting
+internal sealed class StopAccepting
 {
     public static readonly StopAccepting Instance = new();
     private StopAccepting() { }
 }
 
-public sealed class StoppedAccepting
+internal sealed class StoppedAccepting
 {
     public static readonly StoppedAccepting Instance = new();
     private StoppedAccepting() { }
 }
 
 /// <summary>Tell every client the server is stopping and wait for them, up to the timeout; answered with <see cref="Drained"/>.</summary>
-public sealed record Drain(TimeSpan Timeout);
+internal sealed record Drain(TimeSpan Timeout);
 
-/// <summary>Every session has ended; <paramref name="Cut"/> of them were still transferring at the deadline.</summary>
-public sealed record Drained(int Cut);
+/// <summary>Every session has ended and every lingering socket is closed.</summary>
+internal sealed class Drained
+{
+    public static readonly Drained Instance = new();
+    private Drained() { }
+}
 
-/// <summary>Asks for the number of live sessions (for tests and diagnostics).</summary>
-public sealed class GetConnectionCount
+/// <summary>Asks for the number of connected clients (lingering sockets not included), for tests and diagnostics.</summary>
+internal sealed class GetConnectionCount
 {
     public static readonly GetConnectionCount Instance = new();
     private GetConnectionCount() { }
@@ -35,7 +39,7 @@ public sealed class GetConnectionCount
 /// Completes when the listeners are bound, or fails with a one-line reason (a port in use, a bad address),
 /// so the host can print the listening line or exit at once.
 /// </summary>
-public sealed class BindingStatus
+internal sealed class BindingStatus
 {
     private readonly TaskCompletionSource<BoundEndpoints> _bound = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -46,4 +50,4 @@ public sealed class BindingStatus
     internal void Fail(string reason) => _bound.TrySetException(new BindFailedException(reason));
 }
 
-public sealed class BindFailedException(string message) : Exception(message);
+internal sealed class BindFailedException(string message) : Exception(message);

@@ -1,7 +1,7 @@
 namespace ActorTcp.Sessions;
 
 /// <summary>Why a connection ended; each has a <c>closed_&lt;reason&gt;</c> counter in STATS.</summary>
-public enum CloseReason
+internal enum CloseReason
 {
     /// <summary>The client closed the connection (after its last request was answered).</summary>
     PeerClosed,
@@ -25,7 +25,7 @@ public enum CloseReason
     Crash,
 }
 
-public static class CloseReasons
+internal static class CloseReasons
 {
     public static readonly CloseReason[] All = Enum.GetValues<CloseReason>();
 

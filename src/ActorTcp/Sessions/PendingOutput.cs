@@ -1,5 +1,4 @@
 using System.Buffers;
-using Akka.IO;
 
 namespace ActorTcp.Sessions;
 
@@ -37,13 +36,13 @@ internal sealed class PendingOutput : IBufferWriter<byte>
     }
 
     /// <summary>
-    /// Hands everything over as one <see cref="ByteString"/> that wraps the pooled array without a copy;
-    /// the caller returns <paramref name="rented"/> to the pool once the transport has acknowledged it.
+    /// Hands everything over without a copy: the caller returns <paramref name="rented"/> to the pool once the
+    /// transport has taken the bytes.
     /// </summary>
-    public ByteString TakeAll(out byte[] rented)
+    public ReadOnlyMemory<byte> TakeAll(out byte[] rented)
     {
         rented = _buffer!;
-        var data = ByteString.FromBytes(rented, 0, _count);
+        var data = rented.AsMemory(0, _count);
         _buffer = null;
         _count = 0;
         return data;

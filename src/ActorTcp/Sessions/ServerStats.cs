@@ -3,16 +3,18 @@ using System.Text;
 namespace ActorTcp.Sessions;
 
 /// <summary>
-/// Server-wide counters for STATS. Written from many sessions at once, so every counter is updated with
-/// Interlocked and read without a lock: a STATS line is a near-instant snapshot, not a transaction.
+/// Server-wide counters for STATS. Connections, closes and lingering sockets are written by the listener alone;
+/// bytes and requests by the sessions, once per read they handle, not per byte or per request. Every counter is
+/// read without a lock: a STATS line is a near-instant snapshot, not a transaction.
 /// </summary>
-public sealed class ServerStats(string version, DateTimeOffset startedAt)
+internal sealed class ServerStats(string version, DateTimeOffset startedAt)
 {
     private readonly long[] _closed = new long[CloseReasons.All.Length];
     private long _connections;
     private long _accepted;
     private long _rejected;
-    private long _downloads;
+    private long _lingering;
+    private long _requests;
     private long _bytesIn;
     private long _bytesOut;
 
@@ -21,7 +23,8 @@ public sealed class ServerStats(string version, DateTimeOffset startedAt)
     public long Connections => Interlocked.Read(ref _connections);
     public long Accepted => Interlocked.Read(ref _accepted);
     public long Rejected => Interlocked.Read(ref _rejected);
-    public long Downloads => Interlocked.Read(ref _downloads);
+    public long Lingering => Interlocked.Read(ref _lingering);
+    public long Requests => Interlocked.Read(ref _requests);
     public long BytesIn => Interlocked.Read(ref _bytesIn);
     public long BytesOut => Interlocked.Read(ref _bytesOut);
 
@@ -45,35 +48,28 @@ public sealed class ServerStats(string version, DateTimeOffset startedAt)
         Interlocked.Increment(ref _closed[(int)reason]);
     }
 
-    /// <summary>Reserves a download slot if fewer than <paramref name="max"/> are running.</summary>
-    public bool TryStartDownload(int max)
-    {
-        while (true)
-        {
-            var now = Interlocked.Read(ref _downloads);
-            if (now >= max) return false;
-            if (Interlocked.CompareExchange(ref _downloads, now + 1, now) == now) return true;
-        }
-    }
+    public void SetLingering(int count) => Interlocked.Exchange(ref _lingering, count);
 
-    public void DownloadEnded() => Interlocked.Decrement(ref _downloads);
+    public void AddRequests(int count) => Interlocked.Add(ref _requests, count);
 
     public void AddBytesIn(int count) => Interlocked.Add(ref _bytesIn, count);
 
     public void AddBytesOut(int count) => Interlocked.Add(ref _bytesOut, count);
 
     /// <summary>The STATS reply: <c>OK key=value ...</c>.</summary>
-    public string Format(DateTimeOffset now)
+    public string Format(DateTimeOffset now, int downloads)
     {
-        var line = new StringBuilder(400)
+        var line = new StringBuilder(480)
             .Append("OK version=").Append(Version)
             .Append(" connections=").Append(Connections)
             .Append(" accepted=").Append(Accepted)
             .Append(" rejected=").Append(Rejected)
-            .Append(" downloads=").Append(Downloads)
+            .Append(" downloads=").Append(downloads)
             .Append(" bytes_in=").Append(BytesIn)
             .Append(" bytes_out=").Append(BytesOut)
-            .Append(" uptime_s=").Append((long)Math.Max(0, (now - startedAt).TotalSeconds));
+            .Append(" uptime_s=").Append((long)Math.Max(0, (now - startedAt).TotalSeconds))
+            .Append(" requests=").Append(Requests)
+            .Append(" lingering=").Append(Lingering);
         foreach (var reason in CloseReasons.All)
             line.Append(' ').Append(CloseReasons.StatsKey(reason)).Append('=').Append(Closed(reason));
         return line.ToString();

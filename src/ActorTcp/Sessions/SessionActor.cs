@@ -1,36 +1,61 @@
 using System.Buffers;
-using ActorTcp.Transport;
+using ActorTcp.Files;
 using ActorTcp.Protocol;
+using ActorTcp.Transport;
 using Akka.Actor;
-using Akka.IO;
 using Microsoft.Extensions.Logging;
-using Tcp = Akka.IO.Tcp;
 
 namespace ActorTcp.Sessions;
 
 /// <summary>
-/// One client: framing, the name dialog, commands and file transfers, with flow-controlled writes.
-/// This file holds the transport side (bytes in, acked writes out, closing); the dialog and commands are in
-/// SessionActor.Commands.cs, LIST and GET in SessionActor.Files.cs.
+/// One client of docs/PROTOCOL.md. The actor only moves bytes and messages: requests go to the listener's pure
+/// <see cref="Conversation"/>, replies come back into a pending buffer that is written with one write in flight,
+/// and the connection's lifecycle is one <see cref="ConnectionState"/> moved by <see cref="Advance"/>.
 /// </summary>
 /// <remarks>
-/// The phases are a field and one receive method rather than <c>Become</c> behaviours: every phase handles the
-/// same transport events, and a per-session delegate per behaviour would cost memory on every connection.
+/// One receive method rather than <c>Become</c> behaviours: every state handles the same transport events, and a
+/// per-session delegate per behaviour would cost memory on every connection.
 /// </remarks>
-public sealed partial class SessionActor : UntypedActor
+internal sealed class SessionActor : UntypedActor
 {
-    private enum Phase
+    /// <summary>The connection's lifecycle, in the manner of Akka.IO's TcpConnection.</summary>
+    private enum ConnectionState
     {
-        /// <summary>Waiting for a name.</summary>
-        Dialog,
-        /// <summary>Named; reading commands.</summary>
-        Command,
-        /// <summary>A reply depends on an answer from elsewhere (WHO, LIST); requests wait behind it.</summary>
-        Waiting,
-        /// <summary>A GET is sending file bytes; requests wait behind it.</summary>
-        Streaming,
-        /// <summary>The last line is written or being written; the connection is closing.</summary>
+        /// <summary>Both directions open.</summary>
+        Open,
+        /// <summary>The client closed its sending side; it still gets every reply it asked for.</summary>
+        PeerClosed,
+        /// <summary>The last line is queued; the writes before it are draining.</summary>
         Closing,
+        /// <summary>Our FIN is out; the session is over as a client, and the socket waits for the client's FIN.</summary>
+        Lingering,
+        /// <summary>The socket is released.</summary>
+        Gone,
+    }
+
+    /// <summary>What moves the lifecycle on.</summary>
+    private enum Signal
+    {
+        /// <summary>The client's FIN arrived while we were still talking.</summary>
+        PeerFinished,
+        /// <summary>The conversation is over and its last line (if any) is queued.</summary>
+        LastLineQueued,
+        /// <summary>Every queued byte has been taken by the transport.</summary>
+        WritesDrained,
+        /// <summary>close-linger passed, or the listener needs the socket back.</summary>
+        StopLingering,
+        /// <summary>The transport says the connection is gone.</summary>
+        ConnectionGone,
+    }
+
+    /// <summary>What the conversation is busy with; requests wait behind anything but <see cref="Work.Ready"/>.</summary>
+    private enum Work
+    {
+        Ready,
+        /// <summary>A reply depends on an answer from elsewhere (WHO, LIST, a GET being prepared).</summary>
+        Waiting,
+        /// <summary>A GET is sending file bytes.</summary>
+        Streaming,
     }
 
     private readonly SessionContext _ctx;
@@ -39,16 +64,23 @@ public sealed partial class SessionActor : UntypedActor
     private readonly IRequestDecoder _decoder;
     private readonly PendingOutput _output = new();
 
-    private Phase _phase = Phase.Dialog;
-    private ByteString? _input;
-    private int _inputOffset;
+    private ConnectionState _state = ConnectionState.Open;
+    private Work _work = Work.Ready;
+    private CloseReason? _closeReason;
+
+    // Input the session could not process yet (it is busy, or its replies are not being read): the pooled buffer a
+    // read came in, and where its unread part starts and ends.
+    private byte[]? _input;
+    private int _inputStart;
+    private int _inputEnd;
+
+    // The write the transport has not finished taking, and the pooled buffer it came from (null for a file chunk,
+    // whose buffer is the transfer's).
     private bool _writing;
     private byte[]? _inFlight;
-    private bool _peerClosed;
-    private bool _connectionGone;
-    private bool _closeSent;
-    private bool _shutdownRequested;
-    private CloseReason? _closeReason;
+
+    private Transfer? _transfer;
+    private bool _shutdownAfterTransfer;
     private ICancelable? _linger;
 
     public SessionActor(SessionContext ctx, IConnection connection, SessionTicket ticket)
@@ -64,12 +96,13 @@ public sealed partial class SessionActor : UntypedActor
 
     private long NowTicks => Context.System.Scheduler.Now.UtcTicks;
 
+    private bool Named => _ticket.Name is not null;
+
     protected override void PreStart()
     {
-        // Register before the first write, so the greeting cannot overtake the registration.
-        _connection.Register(Self);
-        Reply("Welcome!");
-        Reply("What's your name?");
+        // Start before the first write, so the greeting cannot overtake the registration.
+        _connection.Start(Self);
+        _ctx.Conversation.Greet(_output);
         Flush();
     }
 
@@ -77,23 +110,17 @@ public sealed partial class SessionActor : UntypedActor
     {
         switch (message)
         {
-            case Tcp.Received received:
-                OnReceived(received.Data);
+            case Received received:
+                OnReceived(received);
                 break;
-            case WriteAcked:
-                OnWriteAcked();
+            case WriteCompleted:
+                OnWriteCompleted();
                 break;
-            case Tcp.PeerClosed:
-                _peerClosed = true;
-                Continue();
+            case PeerClosed:
+                Advance(Signal.PeerFinished);
                 break;
-            case Tcp.ConnectionClosed closed:
-                OnConnectionGone(closed);
-                break;
-            case Tcp.CommandFailed failed:
-                // A write the transport refused (its queue overflowed): the connection cannot be trusted.
-                _ctx.Logger.LogDebug("Connection {ConnectionId} command failed: {Cause}", _ticket.Id, failed.CauseString);
-                Abort(CloseReason.Reset);
+            case Closed closed:
+                OnClosed(closed.Kind);
                 break;
             case SessionTimeout timeout:
                 OnTimeout(timeout);
@@ -102,54 +129,116 @@ public sealed partial class SessionActor : UntypedActor
                 OnShutdown();
                 break;
             case DrainExpired:
-                Abort(CloseReason.DrainTimeout);
+                if (_state is not ConnectionState.Lingering) Abort(CloseReason.DrainTimeout);
                 break;
-            case LingerExpired:
-                // The client has not closed its side. Close ours fully, but gracefully: bytes the kernel still holds
-                // for a slow reader (the end of a file) are delivered after us; a reset would destroy them.
-                _connection.Close(peerAlreadyClosed: true);
+            case CloseNow or LingerExpired:
+                Advance(Signal.StopLingering);
                 break;
             case WhoReply who:
-                OnWhoReply(who);
+                OnAnswer(output => _ctx.Conversation.WriteWho(who.Names, output));
+                break;
+            case ListDone list:
+                OnAnswer(output => _ctx.Conversation.WriteList(list.Folder, list.Result, output));
+                break;
+            case GetPrepared prepared:
+                OnGetPrepared(prepared);
+                break;
+            case ChunkRead read:
+                OnChunkRead(read.Bytes);
+                break;
+            case ChunkFailed failed:
+                OnChunkFailed(failed.Cause);
                 break;
             default:
-                if (!OnFileMessage(message)) Unhandled(message);
+                Unhandled(message);
                 break;
         }
+    }
+
+    /// <summary>The one place the lifecycle moves: the current state and a signal pick the next state.</summary>
+    private void Advance(Signal signal)
+    {
+        switch (_state, signal)
+        {
+            case (ConnectionState.Open, Signal.PeerFinished):
+                _state = ConnectionState.PeerClosed;
+                Continue();
+                break;
+            case (ConnectionState.Open or ConnectionState.PeerClosed, Signal.LastLineQueued):
+                _state = ConnectionState.Closing;
+                ReleaseInput();
+                _connection.SuspendReading();
+                Flush();
+                if (!_writing) Advance(Signal.WritesDrained);
+                break;
+            case (ConnectionState.Closing, Signal.WritesDrained):
+                _state = ConnectionState.Lingering;
+                // The transport sends our FIN and reports Closed once the client's arrives (at once if it already has).
+                _connection.HalfClose();
+                _ticket.End();
+                Context.Parent.Tell(new SessionEnded(_ticket, _closeReason!.Value));
+                _linger = Context.System.Scheduler.ScheduleTellOnceCancelable(_ctx.Settings.CloseLinger, Self, LingerExpired.Instance, Self);
+                break;
+            case (ConnectionState.Lingering, Signal.StopLingering):
+                // The client has not closed its side. Close ours fully, but gracefully: bytes the kernel still holds
+                // for a slow reader (the end of a file) are delivered after us; a reset would destroy them.
+                _connection.Close();
+                Stop();
+                break;
+            case (_, Signal.ConnectionGone):
+                Stop();
+                break;
+            // Anything else is news that no longer matters: a client FIN while we close, a linger timer that raced.
+        }
+    }
+
+    private void Stop()
+    {
+        _state = ConnectionState.Gone;
+        Context.Stop(Self);
     }
 
     protected override void PostStop()
     {
         // A session that stops for any other reason than its connection's end (a crash, a drain deadline) must
         // not leave the socket open behind it.
-        if (!_connectionGone) _connection.Abort();
+        if (_state != ConnectionState.Gone) _connection.Abort();
         _linger?.Cancel();
         _ticket.End();
-        EndTransfer();
+        _transfer?.End(_writing);
         _decoder.Dispose();
+        ReleaseInput();
         // A write still in flight may still be read by the transport, so only an idle buffer goes back to the pool.
-        _output.Release();
+        if (!_writing) _output.Release();
         var reason = _closeReason ?? CloseReason.Crash;
-        _ctx.Stats.ConnectionEnded(reason);
+        Context.Parent.Tell(new SessionStopped(_ticket, reason));
         _ctx.Logger.LogDebug("Connection {ConnectionId} from {Remote} ({Name}) closed: {CloseReason}",
             _ticket.Id, _ticket.Remote, _ticket.Name, reason);
     }
 
-    private void OnReceived(ByteString data)
+    private void OnReceived(Received received)
     {
-        if (_phase == Phase.Closing) return;
+        if (_state != ConnectionState.Open)
+        {
+            ArrayPool<byte>.Shared.Return(received.Buffer);
+            return;
+        }
         _ticket.Touch(NowTicks);
-        _ctx.Stats.AddBytesIn(data.Count);
+        _ctx.Stats.AddBytesIn(received.Count);
         if (_input is null)
         {
-            _input = data;
-            _inputOffset = 0;
+            (_input, _inputStart, _inputEnd) = (received.Buffer, 0, received.Count);
         }
         else
         {
-            // Reads that raced our SuspendReading: few, and bounded by the transport's read size.
-            _input = _input.Slice(_inputOffset).Concat(data).Compact();
-            _inputOffset = 0;
+            // The transport delivers one read per ResumeReading, so this is rare: keep the unread rest and the new bytes.
+            var held = _inputEnd - _inputStart;
+            var joined = ArrayPool<byte>.Shared.Rent(held + received.Count);
+            _input.AsSpan(_inputStart, held).CopyTo(joined);
+            received.Buffer.AsSpan(0, received.Count).CopyTo(joined.AsSpan(held));
+            ArrayPool<byte>.Shared.Return(received.Buffer);
+            ReleaseInput();
+            (_input, _inputStart, _inputEnd) = (joined, 0, held + received.Count);
         }
         Continue();
     }
@@ -157,51 +246,50 @@ public sealed partial class SessionActor : UntypedActor
     /// <summary>Processes what can be processed now, sends what is ready, and reads only if there is room.</summary>
     private void Continue()
     {
+        var requests = 0;
         do
         {
             Flush();
-            ProcessInput();
+            requests += ProcessInput();
             Flush();
             // A transport that takes writes at once has just made room for more requests.
         }
         while (CanProcessRequests && _input is not null);
 
-        if (_peerClosed && _input is null && CanProcessRequests)
+        if (_state == ConnectionState.PeerClosed && _input is null && CanProcessRequests)
         {
-            if (_decoder.Finish(out var last) == DecodeEvent.Request) OnRequest(last);
-            if (_phase is Phase.Dialog or Phase.Command) BeginClose(CloseReason.PeerClosed, null);
+            if (_decoder.Finish(out var last) == DecodeEvent.Request)
+            {
+                requests++;
+                OnRequest(last);
+            }
+            if (CanProcessRequests) Close(CloseReason.PeerClosed, null);
         }
 
+        if (requests > 0) _ctx.Stats.AddRequests(requests);
         Flush();
         UpdateReading();
     }
 
-    private void ProcessInput()
+    /// <summary>Decodes and answers the requests in hand while the session may; returns how many it answered.</summary>
+    private int ProcessInput()
     {
+        var requests = 0;
         while (CanProcessRequests && _input is not null)
         {
-            var span = _input.ToReadOnlySpan()[_inputOffset..];
-            var ev = _decoder.Decode(span, out var consumed, out var request);
-            _inputOffset += consumed;
-            if (_inputOffset >= _input.Count)
-            {
-                _input = null;
-                _inputOffset = 0;
-            }
+            var ev = _decoder.Decode(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out var consumed, out var request);
+            _inputStart += consumed;
+            // NeedMore means the decoder holds the partial request and took everything.
+            if (_inputStart >= _inputEnd || ev == DecodeEvent.NeedMore) ReleaseInput();
             switch (ev)
             {
-                case DecodeEvent.NeedMore:
-                    // The decoder holds the partial request; a decoder that returned this without consuming the
-                    // input would otherwise be asked again forever.
-                    _input = null;
-                    _inputOffset = 0;
-                    break;
                 case DecodeEvent.Request:
+                    requests++;
                     OnRequest(request);
                     break;
                 case DecodeEvent.TooLong:
-                    Reply(_ctx.TooLongLine);
-                    if (_phase == Phase.Dialog) Reply("What's your name?");
+                    requests++;
+                    _ctx.Conversation.OnTooLong(Named, _output);
                     break;
                 case DecodeEvent.TimingMark:
                     // A telnet Ctrl-C waits for this answer, discarding output until it comes, then goes on.
@@ -209,36 +297,66 @@ public sealed partial class SessionActor : UntypedActor
                     break;
             }
         }
+        return requests;
+    }
+
+    private void OnRequest(ReadOnlySpan<byte> line)
+    {
+        var step = _ctx.Conversation.OnRequest(line, Named, _output);
+        switch (step.Kind)
+        {
+            case StepKind.Named:
+                _ticket.Named(step.Argument!);
+                break;
+            case StepKind.Close:
+                Close(step.Reason, null);
+                break;
+            case StepKind.Who:
+                _work = Work.Waiting;
+                Context.Parent.Tell(WhoRequest.Instance);
+                break;
+            case StepKind.List:
+                StartList(step.Argument!);
+                break;
+            case StepKind.Get:
+                StartGet(step.Get!);
+                break;
+        }
     }
 
     private bool CanProcessRequests =>
-        _phase is Phase.Dialog or Phase.Command && _output.Count < _ctx.Settings.MaxPendingWriteBytes;
+        _state is ConnectionState.Open or ConnectionState.PeerClosed && _work == Work.Ready
+        && _output.Count < _ctx.Settings.MaxPendingWriteBytes;
 
     /// <summary>Reads while requests can be processed; otherwise lets TCP push back on the client.</summary>
     private void UpdateReading()
     {
-        if (_phase == Phase.Closing || _peerClosed) return;
+        if (_state != ConnectionState.Open) return;
         if (_input is not null || _output.Count >= _ctx.Settings.MaxPendingWriteBytes) _connection.SuspendReading();
         else _connection.ResumeReading();
     }
 
-    private void Reply(string line) => _ctx.Encoder.WriteLine(_output, line);
+    private void ReleaseInput()
+    {
+        if (_input is null) return;
+        ArrayPool<byte>.Shared.Return(_input);
+        _input = null;
+    }
 
     /// <summary>Keeps one write in flight; what is produced meanwhile waits in the pending buffer.</summary>
     private void Flush()
     {
-        if (_writing || _output.Count == 0) return;
-        var count = _output.Count;
+        if (_writing || _output.Count == 0 || _state == ConnectionState.Gone) return;
         var data = _output.TakeAll(out var rented);
-        WriteToTransport(data, count, rented);
+        Write(data, rented);
     }
 
     /// <summary>Writes; when the transport takes the bytes at once, the write is complete on return.</summary>
-    private void WriteToTransport(ByteString data, int count, byte[]? rented)
+    private void Write(ReadOnlyMemory<byte> data, byte[]? rented)
     {
         _writing = true;
         _inFlight = rented;
-        _ctx.Stats.AddBytesOut(count);
+        _ctx.Stats.AddBytesOut(data.Length);
         if (_connection.Write(data)) CompleteWrite();
     }
 
@@ -250,95 +368,183 @@ public sealed partial class SessionActor : UntypedActor
             ArrayPool<byte>.Shared.Return(_inFlight);
             _inFlight = null;
         }
-        if (_phase != Phase.Closing) _ticket.Touch(NowTicks);
+        if (_state != ConnectionState.Lingering) _ticket.Touch(NowTicks);
     }
 
-    private void OnWriteAcked()
+    private void OnWriteCompleted()
     {
         CompleteWrite();
-        if (_phase == Phase.Closing)
+        switch (_state)
         {
-            Flush();
-            if (!_writing) SendClose();
-            return;
+            case ConnectionState.Closing:
+                Flush();
+                if (!_writing) Advance(Signal.WritesDrained);
+                return;
+            case ConnectionState.Open or ConnectionState.PeerClosed when _work == Work.Streaming:
+                Flush();
+                if (!_writing) ReadNextChunk();
+                return;
+            case ConnectionState.Open or ConnectionState.PeerClosed:
+                Continue();
+                return;
         }
-
-        if (_phase == Phase.Streaming)
-        {
-            OnTransferWriteAcked();
-            return;
-        }
-        Continue();
     }
 
     /// <summary>Says the last line (if any) after every reply already queued, then closes gracefully.</summary>
-    private void BeginClose(CloseReason reason, string? lastLine)
+    private void Close(CloseReason reason, string? lastLine)
     {
-        if (_phase == Phase.Closing) return;
-        _phase = Phase.Closing;
+        if (_state is not (ConnectionState.Open or ConnectionState.PeerClosed)) return;
         _closeReason = reason;
-        _input = null;
-        if (lastLine is not null) Reply(lastLine);
-        Flush();
-        if (!_writing) SendClose();
+        if (lastLine is not null) _ctx.Conversation.Reply(_output, lastLine);
+        Advance(Signal.LastLineQueued);
     }
 
-    private void SendClose()
-    {
-        if (_closeSent) return;
-        _closeSent = true;
-        _connection.Close(_peerClosed);
-        // Our FIN is out; the client's should follow. One that keeps its side open is closed after close-linger,
-        // so a finished client cannot hold its slot, or a shutdown, for long.
-        if (!_peerClosed)
-            _linger = Context.System.Scheduler.ScheduleTellOnceCancelable(_ctx.Settings.CloseLinger, Self, LingerExpired.Instance, Self);
-    }
-
+    /// <summary>Resets the connection and stops: nothing more can be said to this client.</summary>
     private void Abort(CloseReason reason)
     {
+        if (_state == ConnectionState.Gone) return;
         _closeReason ??= reason;
-        _phase = Phase.Closing;
         _connection.Abort();
-        _connectionGone = true;
-        // Akka.IO answers an abort with Aborted, but a transport that is already gone may not: stop now.
-        Context.Stop(Self);
+        Stop();
     }
 
-    private void OnConnectionGone(Tcp.ConnectionClosed closed)
+    private void OnClosed(CloseKind kind)
     {
-        _connectionGone = true;
-        _closeReason ??= closed.IsErrorClosed || closed.IsAborted ? CloseReason.Reset : CloseReason.PeerClosed;
-        if (closed.IsErrorClosed)
-            _ctx.Logger.LogDebug("Connection {ConnectionId} failed: {Cause}", _ticket.Id, closed.Cause);
-        Context.Stop(Self);
+        if (_state == ConnectionState.Gone) return;
+        if (_state != ConnectionState.Lingering)
+        {
+            _closeReason ??= kind == CloseKind.Graceful ? CloseReason.PeerClosed : CloseReason.Reset;
+            if (kind != CloseKind.Graceful) _ctx.Logger.LogDebug("Connection {ConnectionId} failed: {CloseKind}", _ticket.Id, kind);
+        }
+        Advance(Signal.ConnectionGone);
     }
 
     private void OnTimeout(SessionTimeout timeout)
     {
-        switch (_phase)
+        switch (_state)
         {
-            case Phase.Closing:
+            case ConnectionState.Closing:
                 // The last line never drained: the client stopped reading. Nothing more can be said.
-                Abort(_closeReason ?? timeout.Reason);
+                Abort(timeout.Reason);
                 break;
-            case Phase.Streaming:
+            case ConnectionState.Open or ConnectionState.PeerClosed when _work == Work.Streaming:
                 // Its line would land inside the file's bytes: the transfer is cut without it.
                 Abort(timeout.Reason);
                 break;
-            default:
-                BeginClose(timeout.Reason, timeout.LastLine);
+            case ConnectionState.Open or ConnectionState.PeerClosed:
+                Close(timeout.Reason, timeout.LastLine);
                 break;
         }
     }
 
     private void OnShutdown()
     {
-        if (_phase == Phase.Streaming)
+        if (_work == Work.Streaming) _shutdownAfterTransfer = true;
+        else Close(CloseReason.Shutdown, Replies.ShuttingDown);
+    }
+
+    /// <summary>An answer from elsewhere (WHO, LIST) that the waiting requests were held for.</summary>
+    private void OnAnswer(Action<IBufferWriter<byte>> write)
+    {
+        if (_work != Work.Waiting || _state is not (ConnectionState.Open or ConnectionState.PeerClosed)) return;
+        write(_output);
+        _work = Work.Ready;
+        Continue();
+    }
+
+    private void StartList(string folder)
+    {
+        var store = _ctx.Files.Store;
+        var max = _ctx.Settings.MaxListEntries;
+        _work = Work.Waiting;
+        // Walking a large tree blocks on the file system: it runs on the thread pool and the answer comes back
+        // as a message, while this client's later requests wait their turn.
+        Task.Run(() => new ListDone(folder, store.List(folder, max))).PipeTo(Self, failure: _ => new ListDone(folder,
+            new ListResult(LookupStatus.NotFound, [], false)));
+    }
+
+    private void StartGet(GetRequest request)
+    {
+        var files = _ctx.Files;
+        _work = Work.Waiting;
+        // The lookup and the open block on the file system too.
+        Task.Run(() => new GetPrepared(request, files.Prepare(request))).PipeTo(Self, failure: _ => new GetPrepared(request, GetPlan.NotFound));
+    }
+
+    private void OnGetPrepared(GetPrepared prepared)
+    {
+        var plan = prepared.Plan;
+        if (_work != Work.Waiting || _state is not (ConnectionState.Open or ConnectionState.PeerClosed))
         {
-            _shutdownRequested = true;
+            // The session moved on (a timeout, a drain) while the file was being opened: give it back.
+            if (plan.Outcome == GetOutcome.Ready)
+            {
+                plan.Handle!.Dispose();
+                _ctx.Files.Downloads.End();
+            }
             return;
         }
-        BeginClose(CloseReason.Shutdown, "ERR server shutting down");
+        _ctx.Conversation.WriteGet(prepared.Request, plan, _output);
+        if (plan.Outcome != GetOutcome.Ready)
+        {
+            _work = Work.Ready;
+            Continue();
+            return;
+        }
+        _work = Work.Streaming;
+        _transfer = new Transfer(prepared.Request.Path, plan, _ctx.Encoder, _ctx.Files.Downloads);
+        // The OK line goes out first; the first chunk is read once it has.
+        Flush();
+        if (!_writing) ReadNextChunk();
+    }
+
+    private void ReadNextChunk()
+    {
+        var transfer = _transfer!;
+        if (transfer.Reading) return;
+        if (transfer.Complete)
+        {
+            FinishTransfer();
+            return;
+        }
+        transfer.ReadNextAsync().PipeTo(Self, success: n => new ChunkRead(n), failure: e => new ChunkFailed(e));
+    }
+
+    private void OnChunkRead(int bytes)
+    {
+        var transfer = _transfer;
+        if (transfer is null) return;
+        if (bytes == 0)
+        {
+            transfer.ReadFailed();
+            // The file shrank under us: the client must see fewer bytes than promised, so it can tell.
+            _ctx.Logger.LogWarning("Connection {ConnectionId} GET {Path} ended after {Sent} of {Length} bytes: the file is shorter now",
+                _ticket.Id, transfer.Path, transfer.Sent, transfer.Length);
+            Abort(CloseReason.TransferFailed);
+            return;
+        }
+        // The buffer is handed to the transport without a copy: it is read into again only after this write completes.
+        Write(transfer.Framed(bytes), rented: null);
+        if (!_writing) ReadNextChunk();
+    }
+
+    private void OnChunkFailed(Exception cause)
+    {
+        var transfer = _transfer;
+        if (transfer is null) return;
+        transfer.ReadFailed();
+        _ctx.Logger.LogWarning(cause, "Connection {ConnectionId} GET {Path} failed after {Sent} of {Length} bytes",
+            _ticket.Id, transfer.Path, transfer.Sent, transfer.Length);
+        Abort(CloseReason.TransferFailed);
+    }
+
+    private void FinishTransfer()
+    {
+        _transfer!.End(_writing);
+        _transfer = null;
+        _work = Work.Ready;
+        if (_shutdownAfterTransfer) Close(CloseReason.Shutdown, Replies.ShuttingDown);
+        else Continue();
     }
 
     private sealed class LingerExpired
@@ -346,6 +552,14 @@ public sealed partial class SessionActor : UntypedActor
         public static readonly LingerExpired Instance = new();
         private LingerExpired() { }
     }
+
+    private sealed record ChunkRead(int Bytes);
+
+    private sealed record ChunkFailed(Exception Cause);
+
+    private sealed record ListDone(string Folder, ListResult Result);
+
+    private sealed record GetPrepared(GetRequest Request, GetPlan Plan);
 
     private sealed class Producer(SessionContext ctx, IConnection connection, SessionTicket ticket) : IIndirectActorProducer
     {

@@ -1,30 +1,24 @@
 using ActorTcp.Configuration;
 using ActorTcp.Files;
 using ActorTcp.Protocol;
-using Akka.Actor;
 using Microsoft.Extensions.Logging;
 
 namespace ActorTcp.Sessions;
 
 /// <summary>Everything the sessions of one listener share: one instance per listener, not per connection.</summary>
-public sealed class SessionContext
+internal sealed class SessionContext
 {
-    public SessionContext(
-        ServerSettings settings, ServerStats stats, bool binary, IActorRef directory, FileService files, ILogger logger)
+    public SessionContext(ServerSettings settings, ServerStats stats, bool binary, FileService files, ILogger logger, Func<DateTimeOffset> now)
     {
-        Files = files;
         Settings = settings;
         Stats = stats;
         Binary = binary;
-        Directory = directory;
+        Files = files;
         Logger = logger;
-        Encoder = binary
-            ? BinaryReplyEncoder.Instance
-            : new TextReplyEncoder(settings.TextEncoding, settings.CrlfReplies);
-        TooLongLine = binary
-            ? $"ERR frame too long (max {settings.MaxFrameBytes} bytes)"
-            : $"ERR line too long (max {settings.MaxLineBytes} bytes)";
-        EncodingIsUtf8 = Encoder.Encoding.CodePage == 65001;
+        IReplyEncoder encoder = binary ? BinaryReplyEncoder.Instance : new TextReplyEncoder(settings.TextEncoding, settings.CrlfReplies);
+        Conversation = new Conversation(
+            encoder, binary ? settings.MaxFrameBytes : settings.MaxLineBytes, binary, settings.MaxListEntries,
+            () => stats.Format(now(), files.Downloads.Running));
     }
 
     public ServerSettings Settings { get; }
@@ -34,19 +28,14 @@ public sealed class SessionContext
     /// <summary>True for the length-prefixed listener, false for the text one.</summary>
     public bool Binary { get; }
 
-    /// <summary>Answers <see cref="WhoRequest"/>.</summary>
-    public IActorRef Directory { get; }
-
     public ILogger Logger { get; }
 
-    /// <summary>The served folder and the stream materializer that transfers share.</summary>
     public FileService Files { get; }
 
-    public IReplyEncoder Encoder { get; }
+    /// <summary>The dialog and the commands, with this listener's reply encoder.</summary>
+    public Conversation Conversation { get; }
 
-    public string TooLongLine { get; }
-
-    public bool EncodingIsUtf8 { get; }
+    public IReplyEncoder Encoder => Conversation.Encoder;
 
     public IRequestDecoder NewDecoder() => Binary
         ? new LengthPrefixDecoder(Settings.MaxFrameBytes)

@@ -18,7 +18,7 @@ public sealed class SessionMailbox(Settings settings, Config config) : MailboxTy
     public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new SessionMessageQueue();
 }
 
-public sealed class SessionMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
+internal sealed class SessionMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
     private readonly Queue<Envelope> _queue = new();
 

@@ -1,10 +1,12 @@
+using ActorTcp.Protocol;
+
 namespace ActorTcp.Sessions;
 
 /// <summary>The heartbeat supervisor found the session past one of its deadlines.</summary>
-public sealed class SessionTimeout
+internal sealed class SessionTimeout
 {
-    public static readonly SessionTimeout Idle = new(CloseReason.IdleTimeout, "ERR idle timeout");
-    public static readonly SessionTimeout Handshake = new(CloseReason.HandshakeTimeout, "ERR handshake timeout");
+    public static readonly SessionTimeout Idle = new(CloseReason.IdleTimeout, Replies.IdleTimeout);
+    public static readonly SessionTimeout Handshake = new(CloseReason.HandshakeTimeout, Replies.HandshakeTimeout);
 
     private SessionTimeout(CloseReason reason, string lastLine)
     {
@@ -18,7 +20,7 @@ public sealed class SessionTimeout
 }
 
 /// <summary>The server is stopping: finish the transfer in flight (if any), say so, and close.</summary>
-public sealed class ServerShuttingDown
+internal sealed class ServerShuttingDown
 {
     public static readonly ServerShuttingDown Instance = new();
 
@@ -26,15 +28,23 @@ public sealed class ServerShuttingDown
 }
 
 /// <summary>drain-timeout has passed: whatever is still running is cut.</summary>
-public sealed class DrainExpired
+internal sealed class DrainExpired
 {
     public static readonly DrainExpired Instance = new();
 
     private DrainExpired() { }
 }
 
+/// <summary>A lingering session is closed at once (a lingering bound was passed, or the drain is over).</summary>
+internal sealed class CloseNow
+{
+    public static readonly CloseNow Instance = new();
+
+    private CloseNow() { }
+}
+
 /// <summary>Asks the directory (the listener) for the names of the connected clients.</summary>
-public sealed class WhoRequest
+internal sealed class WhoRequest
 {
     public static readonly WhoRequest Instance = new();
 
@@ -42,4 +52,16 @@ public sealed class WhoRequest
 }
 
 /// <summary>The connected names, sorted by their UTF-8 bytes, a name used twice listed twice.</summary>
-public sealed record WhoReply(IReadOnlyList<string> Names);
+internal sealed record WhoReply(IReadOnlyList<string> Names);
+
+/// <summary>
+/// To the listener: the session has said its last line and sent its FIN. It is over as a client (counted closed,
+/// its place freed, its name gone from WHO); its socket lingers until the client's FIN or close-linger.
+/// </summary>
+internal sealed record SessionEnded(SessionTicket Ticket, CloseReason Reason);
+
+/// <summary>
+/// To the listener, from the session's last moment: its socket is released. A session that had not ended yet
+/// (a reset, a crash, a cut transfer) ends now with <paramref name="Reason"/>.
+/// </summary>
+internal sealed record SessionStopped(SessionTicket Ticket, CloseReason Reason);

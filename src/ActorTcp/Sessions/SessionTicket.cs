@@ -8,7 +8,7 @@ namespace ActorTcp.Sessions;
 /// activity time and name; the heartbeat supervisor and the listener only read them. Sharing these few fields
 /// (one writer, volatile reads) is what lets a heartbeat tick check thousands of sessions without a message each.
 /// </summary>
-public sealed class SessionTicket(long id, IPAddress remote, long openedAtTicks)
+internal sealed class SessionTicket(long id, IPAddress remote, long openedAtTicks)
 {
     private long _lastActivityTicks = openedAtTicks;
     private string? _name;

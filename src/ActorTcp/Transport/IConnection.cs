@@ -1,95 +1,44 @@
 using Akka.Actor;
-using Akka.IO;
-using Tcp = Akka.IO.Tcp;
 
 namespace ActorTcp.Transport;
 
 /// <summary>
-/// The narrow seam between a session and its transport, outbound half: everything a session may ask of its
-/// connection. The inbound half is four messages the session receives: <see cref="Tcp.Received"/> (bytes),
-/// <see cref="WriteAcked"/> (the last write was taken by the transport), <see cref="Tcp.PeerClosed"/> (the
-/// client shut its sending side) and the other <see cref="Tcp.ConnectionClosed"/> events (the connection is gone).
-/// Any transport that speaks these can replace Akka.IO without touching the session.
+/// The seam between a session and the bytes of its client (the wire contract is docs/PROTOCOL.md), in ActorTcp's
+/// own words: no socket type and no framework event crosses it. These are the verbs a session may use; what the
+/// connection tells the session comes back as the messages in ConnectionEvents.cs.
 /// </summary>
-public interface IConnection
+internal interface IConnection
 {
-    /// <summary>Makes <paramref name="session"/> the receiver of the connection's events; the first call a session makes.</summary>
-    void Register(IActorRef session);
+    /// <summary>Makes <paramref name="session"/> the receiver of the connection's events and starts reading.</summary>
+    void Start(IActorRef session);
 
     /// <summary>
-    /// Sends bytes. Returns true when the transport took them all at once (no <see cref="WriteAcked"/> follows);
-    /// otherwise the session receives <see cref="WriteAcked"/> once they are taken, and writes nothing before.
+    /// Sends bytes. Returns true when the transport took them all at once; otherwise it holds
+    /// <paramref name="data"/> until the session receives <see cref="WriteCompleted"/>, and the session writes
+    /// nothing before that.
     /// </summary>
-    bool Write(ByteString data);
+    bool Write(ReadOnlyMemory<byte> data);
 
     /// <summary>The session wants no more bytes for now.</summary>
     void SuspendReading();
 
     /// <summary>
-    /// The session wants (more) bytes. Called after every <see cref="Tcp.Received"/> it has dealt with: a transport
-    /// may deliver one read and wait for the next call (pull), or keep pushing until <see cref="SuspendReading"/>.
-    /// Repeated calls are cheap.
+    /// The session wants the next bytes: at most one <see cref="Received"/> follows each call. Repeated calls are cheap.
     /// </summary>
     void ResumeReading();
 
     /// <summary>
-    /// Flushes the writes already made and sends a FIN. If the client has closed its side too
-    /// (<paramref name="peerAlreadyClosed"/>, or the session gives up waiting for it), the connection is then closed
-    /// gracefully, letting the kernel deliver what it still holds; otherwise it waits for the client's FIN. Either
-    /// way the session then receives a close event.
+    /// Sends a FIN after the writes already made, and keeps reading only to see the client's. The session then
+    /// receives <see cref="Closed"/> (graceful) once the client has closed its side too: at once when it already has.
     /// </summary>
-    void Close(bool peerAlreadyClosed);
+    void HalfClose();
 
-    /// <summary>Resets the connection at once, dropping anything unsent.</summary>
+    /// <summary>
+    /// Closes both directions now, gracefully: unread input is discarded first so that the kernel delivers what it
+    /// still holds for the client instead of resetting. No event follows.
+    /// </summary>
+    void Close();
+
+    /// <summary>Resets the connection at once, dropping anything unsent. No event follows.</summary>
     void Abort();
-}
-
-/// <summary>The inbound acknowledgement of a write: one singleton, so an ack costs no allocation.</summary>
-public sealed class WriteAcked : Tcp.Event
-{
-    public static readonly WriteAcked Instance = new();
-
-    private WriteAcked() { }
-}
-
-/// <summary>An Akka.IO connection actor behind the seam.</summary>
-internal sealed class AkkaIoConnection(IActorRef connection) : IConnection
-{
-    private IActorRef _session = ActorRefs.Nobody;
-    private bool _suspended;
-
-    public void Register(IActorRef session)
-    {
-        _session = session;
-        // keepOpenOnPeerClosed: a client that half-closes still receives every reply it asked for.
-        connection.Tell(new Tcp.Register(session, keepOpenOnPeerClosed: true, useResumeWriting: false), session);
-    }
-
-    public bool Write(ByteString data)
-    {
-        connection.Tell(Tcp.Write.Create(data, WriteAcked.Instance), _session);
-        return false;
-    }
-
-    // Akka.IO pushes reads until told otherwise, so only a change of mind is worth a message.
-    public void SuspendReading()
-    {
-        if (_suspended) return;
-        _suspended = true;
-        connection.Tell(Tcp.SuspendReading.Instance, _session);
-    }
-
-    public void ResumeReading()
-    {
-        if (!_suspended) return;
-        _suspended = false;
-        connection.Tell(Tcp.ResumeReading.Instance, _session);
-    }
-
-    // ConfirmedClose sends our FIN and waits for the client's, so a client still sending does not turn our
-    // close into a reset that could destroy the last line before the client reads it.
-    public void Close(bool peerAlreadyClosed) =>
-        connection.Tell(peerAlreadyClosed ? Tcp.Close.Instance : Tcp.ConfirmedClose.Instance, _session);
-
-    public void Abort() => connection.Tell(Tcp.Abort.Instance, _session);
 }

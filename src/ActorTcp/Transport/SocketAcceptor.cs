@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace ActorTcp.Transport;
 
 /// <summary>A connection the acceptor took; the listener admits it or refuses it.</summary>
-public sealed record SocketAccepted(Socket Socket, bool Binary);
+internal sealed record SocketAccepted(Socket Socket, bool Binary);
 
 /// <summary>
 /// A listening socket and its accept loop, which hands each new connection to the listener actor. Out of

@@ -1,50 +1,55 @@
 using System.Buffers;
 using System.Net.Sockets;
 using Akka.Actor;
-using Akka.IO;
-using Tcp = Akka.IO.Tcp;
 
 namespace ActorTcp.Transport;
 
 /// <summary>
-/// A plain <see cref="Socket"/> behind the session's seam, without a connection actor: an idle connection holds
-/// no buffer, reads are pulled one at a time by the session, and a write goes straight to the kernel from the
-/// session's own turn, with no message unless the kernel's buffer is full.
+/// A plain <see cref="Socket"/> behind the session's seam, without a connection actor. An idle connection waits on
+/// a zero-byte receive and holds no buffer; reads are pulled one at a time by the session, each handed over in a
+/// pooled buffer of its own size; a write goes straight to the kernel from the session's own turn, with no message
+/// unless the kernel's buffer is full.
 /// </summary>
 internal sealed class SocketConnection : IConnection
 {
     /// <summary>The most one read takes: bounds what a session is handed at once.</summary>
     private const int ReadSize = 16 * 1024;
 
-    // Reads land here first and are copied out at their real size; it is used only between two awaits of one
-    // read loop on one thread, so one per thread serves every connection.
+    /// <summary>How much unread input a graceful close reads away before letting go (so the kernel does not reset).</summary>
+    private const int DiscardReads = 64;
+
+    // Reads land here first and are copied out at their real size into a pooled buffer; it is used only inside one
+    // synchronous receive on one thread, so one per thread serves every connection.
     [ThreadStatic] private static byte[]? t_readBuffer;
 
     private readonly Socket _socket;
     private readonly object _gate = new();
     private IActorRef _session = ActorRefs.Nobody;
     private bool _wantsBytes = true;
-    private TaskCompletionSource? _demand;
-    private bool _closing;
+    private bool _parked;
+    private bool _sending;
+    private bool _finAfterSend;
+    private bool _halfClosed;
+    private bool _peerFinished;
     private bool _gone;
 
     public SocketConnection(Socket socket)
     {
         _socket = socket;
         _socket.NoDelay = true;
-        // Synchronous sends must never block the session's thread: they take what fits and say so.
+        // Synchronous sends and receives must never block the session's thread: they take what there is and say so.
         _socket.Blocking = false;
     }
 
-    public void Register(IActorRef session)
+    public void Start(IActorRef session)
     {
         _session = session;
         _ = ReadLoopAsync();
     }
 
-    public bool Write(ByteString data)
+    public bool Write(ReadOnlyMemory<byte> data)
     {
-        var bytes = data.IsCompact ? data.ToReadOnlySpan() : data.ToArray();
+        var bytes = data.Span;
         var sent = 0;
         while (sent < bytes.Length)
         {
@@ -61,38 +66,44 @@ internal sealed class SocketConnection : IConnection
             if (error == SocketError.WouldBlock) break;
             if (error != SocketError.Success)
             {
-                Gone(new Tcp.ErrorClosed(error.ToString()));
+                Gone(Classify(error));
                 return true;
             }
             sent += n;
         }
         if (sent == bytes.Length) return true;
 
-        // The kernel's buffer is full: the rest goes out asynchronously and the session hears when it has.
-        var rest = ArrayPool<byte>.Shared.Rent(bytes.Length - sent);
-        var count = bytes.Length - sent;
-        bytes[sent..].CopyTo(rest);
-        _ = SendRestAsync(rest, count);
+        // The kernel's buffer is full: the rest goes out asynchronously from the session's own buffer, which it keeps
+        // until it hears that the write completed.
+        lock (_gate) _sending = true;
+        _ = SendRestAsync(data[sent..]);
         return false;
     }
 
-    private async Task SendRestAsync(byte[] rest, int count)
+    private async Task SendRestAsync(ReadOnlyMemory<byte> rest)
     {
         try
         {
-            var offset = 0;
-            while (offset < count)
-                offset += await _socket.SendAsync(rest.AsMemory(offset, count - offset), SocketFlags.None);
-            _session.Tell(WriteAcked.Instance, ActorRefs.NoSender);
+            while (!rest.IsEmpty)
+                rest = rest[await _socket.SendAsync(rest, SocketFlags.None)..];
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (SocketException e)
         {
-            Gone(new Tcp.ErrorClosed(e.Message));
+            Gone(Classify(e.SocketErrorCode));
+            return;
         }
-        finally
+        catch (ObjectDisposedException)
         {
-            ArrayPool<byte>.Shared.Return(rest);
+            return;
         }
+        bool fin;
+        lock (_gate)
+        {
+            _sending = false;
+            fin = _finAfterSend;
+        }
+        _session.Tell(WriteCompleted.Instance, ActorRefs.NoSender);
+        if (fin) SendFin();
     }
 
     public void SuspendReading()
@@ -102,49 +113,61 @@ internal sealed class SocketConnection : IConnection
 
     public void ResumeReading()
     {
-        TaskCompletionSource? waiting;
         lock (_gate)
         {
-            if (_wantsBytes) return;
+            if (_wantsBytes && !_parked) return;
             _wantsBytes = true;
-            waiting = _demand;
-            _demand = null;
+            if (!_parked) return;
+            _parked = false;
         }
-        waiting?.TrySetResult();
+        // The loop parked because bytes were waiting that nobody wanted: it restarts here, and takes them at once.
+        _ = ReadLoopAsync();
     }
 
-    /// <summary>
-    /// Sends our FIN, then waits for the client's: closing with unread bytes in the socket would reset the
-    /// connection and could destroy the last line before the client reads it.
-    /// </summary>
-    public void Close(bool peerAlreadyClosed)
+    public void HalfClose()
     {
-        lock (_gate) _closing = true;
+        bool sendNow;
+        lock (_gate)
+        {
+            if (_gone || _halfClosed) return;
+            _halfClosed = true;
+            sendNow = !_sending;
+            if (!sendNow) _finAfterSend = true;
+        }
+        if (sendNow) SendFin();
+    }
+
+    /// <summary>Our FIN is out once the writes are; the connection then waits for the client's.</summary>
+    private void SendFin()
+    {
         try { _socket.Shutdown(SocketShutdown.Send); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-        if (!peerAlreadyClosed)
+        bool peerFinished;
+        bool restart;
+        lock (_gate)
         {
-            ResumeReadingForClose();
-            return;
+            peerFinished = _peerFinished;
+            _wantsBytes = true;
+            restart = _parked && !peerFinished;
+            _parked = false;
         }
-        // Closing a socket with unread input makes the kernel reset the connection, and a reset destroys what is
-        // still queued for the client: read whatever has arrived before letting go.
-        DiscardAvailableInput();
-        Gone(Tcp.Closed.Instance);
+        if (peerFinished) Gone(CloseKind.Graceful);
+        else if (restart) _ = ReadLoopAsync();
     }
 
-    private void DiscardAvailableInput()
+    public void Close()
     {
-        var buffer = t_readBuffer ??= new byte[ReadSize];
-        try
+        lock (_gate)
         {
-            for (var i = 0; i < 64; i++)
-            {
-                var n = _socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out var error);
-                if (error != SocketError.Success || n == 0) return;
-            }
+            if (_gone) return;
+            _gone = true;
         }
+        try { _socket.Shutdown(SocketShutdown.Send); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        // Closing a socket with unread input makes the kernel reset the connection, and a reset destroys what is
+        // still queued for the client: read away whatever has arrived before letting go.
+        DiscardAvailableInput();
+        _socket.Dispose();
     }
 
     public void Abort()
@@ -157,19 +180,6 @@ internal sealed class SocketConnection : IConnection
         try { _socket.LingerState = new LingerOption(true, 0); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         _socket.Dispose();
-        CancelDemand();
-    }
-
-    private void ResumeReadingForClose()
-    {
-        TaskCompletionSource? waiting;
-        lock (_gate)
-        {
-            _wantsBytes = true;
-            waiting = _demand;
-            _demand = null;
-        }
-        waiting?.TrySetResult();
     }
 
     private async Task ReadLoopAsync()
@@ -180,64 +190,90 @@ internal sealed class SocketConnection : IConnection
             {
                 // Wait until the socket is readable without holding a buffer: an idle client costs no memory here.
                 await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
-                await DemandAsync();
-                if (IsGone) return;
-
-                var buffer = t_readBuffer ??= new byte[ReadSize];
-                var n = _socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out var error);
-                if (error == SocketError.WouldBlock) continue;
-                if (error != SocketError.Success)
-                {
-                    Gone(new Tcp.ErrorClosed(error.ToString()));
-                    return;
-                }
-                if (n == 0)
-                {
-                    OnEndOfStream();
-                    return;
-                }
-                bool closing;
+                bool discard;
                 lock (_gate)
                 {
-                    closing = _closing;
+                    if (_gone) return;
+                    if (!_wantsBytes)
+                    {
+                        // Nobody wants the bytes yet: ResumeReading restarts the loop. Parking instead of awaiting a
+                        // signal costs nothing per read.
+                        _parked = true;
+                        return;
+                    }
+                    discard = _halfClosed;
                     // Pull: the next read waits for the session to ask for it.
-                    if (!closing) _wantsBytes = false;
+                    if (!discard) _wantsBytes = false;
                 }
-                // Once we are closing, what the client still sends is read only to find its FIN.
-                if (!closing) _session.Tell(new Tcp.Received(ByteString.FromBytes(buffer.AsSpan(0, n).ToArray())), ActorRefs.NoSender);
+                if (!ReadOnce(discard)) return;
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (SocketException e)
         {
-            Gone(new Tcp.ErrorClosed(e.Message));
+            Gone(Classify(e.SocketErrorCode));
         }
+        catch (ObjectDisposedException)
+        {
+            // Closed or aborted by the session: it expects no event.
+        }
+    }
+
+    /// <summary>One non-blocking read; false when the loop is over (end of stream or an error).</summary>
+    private bool ReadOnce(bool discard)
+    {
+        var buffer = t_readBuffer ??= new byte[ReadSize];
+        var n = _socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out var error);
+        if (error == SocketError.WouldBlock)
+        {
+            if (!discard) lock (_gate) _wantsBytes = true;
+            return true;
+        }
+        if (error != SocketError.Success)
+        {
+            Gone(Classify(error));
+            return false;
+        }
+        if (n == 0)
+        {
+            OnEndOfStream();
+            return false;
+        }
+        // Once we are closing, what the client still sends is read only to find its FIN.
+        if (discard) return true;
+        var copy = ArrayPool<byte>.Shared.Rent(n);
+        buffer.AsSpan(0, n).CopyTo(copy);
+        _session.Tell(new Received(copy, n), ActorRefs.NoSender);
+        return true;
     }
 
     private void OnEndOfStream()
     {
-        bool closing;
-        lock (_gate) closing = _closing;
-        if (closing) Gone(Tcp.ConfirmedClosed.Instance);
-        else _session.Tell(Tcp.PeerClosed.Instance, ActorRefs.NoSender);
-    }
-
-    private Task DemandAsync()
-    {
+        bool halfClosed;
         lock (_gate)
         {
-            if (_wantsBytes || _gone) return Task.CompletedTask;
-            _demand ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _demand.Task;
+            _peerFinished = true;
+            halfClosed = _halfClosed && !_finAfterSend;
         }
+        if (halfClosed) Gone(CloseKind.Graceful);
+        else _session.Tell(PeerClosed.Instance, ActorRefs.NoSender);
     }
 
-    private bool IsGone
+    private void DiscardAvailableInput()
     {
-        get { lock (_gate) return _gone; }
+        var buffer = t_readBuffer ??= new byte[ReadSize];
+        try
+        {
+            for (var i = 0; i < DiscardReads; i++)
+            {
+                var n = _socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out var error);
+                if (error != SocketError.Success || n == 0) return;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
     }
 
     /// <summary>The connection is over: the socket is released and the session told how (once).</summary>
-    private void Gone(Tcp.ConnectionClosed how)
+    private void Gone(CloseKind kind)
     {
         lock (_gate)
         {
@@ -245,18 +281,14 @@ internal sealed class SocketConnection : IConnection
             _gone = true;
         }
         _socket.Dispose();
-        CancelDemand();
-        _session.Tell(how, ActorRefs.NoSender);
+        _session.Tell(Closed.Of(kind), ActorRefs.NoSender);
     }
 
-    private void CancelDemand()
+    /// <summary>Socket errors sorted once, here, into the kinds a session acts on.</summary>
+    private static CloseKind Classify(SocketError error) => error switch
     {
-        TaskCompletionSource? waiting;
-        lock (_gate)
-        {
-            waiting = _demand;
-            _demand = null;
-        }
-        waiting?.TrySetResult();
-    }
+        SocketError.ConnectionReset or SocketError.Shutdown => CloseKind.Reset,
+        SocketError.ConnectionAborted or SocketError.OperationAborted or SocketError.TimedOut => CloseKind.Aborted,
+        _ => CloseKind.Error,
+    };
 }

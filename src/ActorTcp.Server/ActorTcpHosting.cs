@@ -3,7 +3,7 @@ using ActorTcp.Configuration;
 using ActorTcp.Files;
 using ActorTcp.Listening;
 using ActorTcp.Sessions;
-using ActorTcp.Supervision;
+using ActorTcp.Heartbeat;
 using Akka;
 using Akka.Actor;
 using Akka.Configuration;
@@ -11,15 +11,15 @@ using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace ActorTcp.Hosting;
+namespace ActorTcp.Server;
 
 /// <summary>Registry key of the listener actor.</summary>
-public sealed class ListenerKey;
+internal sealed class ListenerKey;
 
 /// <summary>Registry key of the heartbeat supervisor.</summary>
-public sealed class HeartbeatKey;
+internal sealed class HeartbeatKey;
 
-public static class ActorTcpHosting
+internal static class ActorTcpHosting
 {
     public const string SystemName = "actor-tcp";
 
@@ -51,7 +51,7 @@ public static class ActorTcpHosting
                 {
                     var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("ActorTcp");
                     var stats = new ServerStats(Version, system.Scheduler.Now);
-                    var files = new FileService(store);
+                    var files = new FileService(store, new DownloadQuota(settings.MaxDownloads));
                     var heartbeat = system.ActorOf(
                         HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout), "heartbeat");
                     var listener = system.ActorOf(ListenerActor.Props(settings, stats, heartbeat, files, logger, status), "listener");

@@ -1,13 +1,13 @@
 using ActorTcp.Sessions;
 using Akka.Actor;
 
-namespace ActorTcp.Supervision;
+namespace ActorTcp.Heartbeat;
 
 /// <summary>
 /// Receives the periodic heartbeat tick and closes sessions past their idle or handshake deadline. It sends
 /// a message only to a session that is due to close: a tick over 50,000 active sessions sends none.
 /// </summary>
-public sealed class HeartbeatSupervisor : UntypedActor, IWithTimers
+internal sealed class HeartbeatSupervisor : UntypedActor, IWithTimers
 {
     private readonly DeadlineWheel _wheel;
     private readonly TimeSpan _tick;
@@ -59,9 +59,9 @@ public sealed class HeartbeatSupervisor : UntypedActor, IWithTimers
 }
 
 /// <summary>Starts watching a new session's deadlines.</summary>
-public sealed record Track(SessionTicket Ticket);
+internal sealed record Track(SessionTicket Ticket);
 
-public sealed class HeartbeatTick
+internal sealed class HeartbeatTick
 {
     public static readonly HeartbeatTick Instance = new();
 
@@ -69,7 +69,7 @@ public sealed class HeartbeatTick
 }
 
 /// <summary>Asks for the cost of the last tick.</summary>
-public sealed class GetTickReport
+internal sealed class GetTickReport
 {
     public static readonly GetTickReport Instance = new();
 
@@ -79,4 +79,4 @@ public sealed class GetTickReport
 /// <summary>
 /// The last tick's cost: sessions looked at, messages sent (one per session told to close), and sessions tracked.
 /// </summary>
-public sealed record TickReport(long Ticks, int Checked, int MessagesSent, int Tracked);
+internal sealed record TickReport(long Ticks, int Checked, int MessagesSent, int Tracked);

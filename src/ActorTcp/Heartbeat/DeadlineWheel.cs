@@ -1,13 +1,13 @@
 using ActorTcp.Sessions;
 
-namespace ActorTcp.Supervision;
+namespace ActorTcp.Heartbeat;
 
 /// <summary>
 /// Sessions bucketed by the heartbeat tick at which their next deadline falls. A tick looks only at the
 /// buckets that are due, so its cost follows the sessions near a deadline, not all sessions; a session that
 /// was active meanwhile is moved to the bucket of its new deadline without a message to it.
 /// </summary>
-public sealed class DeadlineWheel(TimeSpan tick, TimeSpan idleTimeout, TimeSpan handshakeTimeout)
+internal sealed class DeadlineWheel(TimeSpan tick, TimeSpan idleTimeout, TimeSpan handshakeTimeout)
 {
     private readonly Dictionary<long, List<SessionTicket>> _buckets = new();
     private readonly long _tickTicks = Math.Max(1, tick.Ticks);

@@ -1,0 +1,64 @@
+using System.Buffers;
+
+namespace ActorTcp.Transport;
+
+/// <summary>
+/// Bytes from the client in a buffer rented from <see cref="ArrayPool{T}.Shared"/>. The receiver owns the buffer
+/// and returns it to the pool once it has decoded the bytes.
+/// </summary>
+internal sealed class Received(byte[] buffer, int count)
+{
+    public byte[] Buffer { get; } = buffer;
+
+    public int Count { get; } = count;
+}
+
+/// <summary>The write the transport did not take at once has now been taken.</summary>
+internal sealed class WriteCompleted
+{
+    public static readonly WriteCompleted Instance = new();
+
+    private WriteCompleted() { }
+}
+
+/// <summary>The client closed its sending side; the connection is still writable.</summary>
+internal sealed class PeerClosed
+{
+    public static readonly PeerClosed Instance = new();
+
+    private PeerClosed() { }
+}
+
+/// <summary>How a connection ended, classified once at the transport.</summary>
+internal enum CloseKind
+{
+    /// <summary>Both sides closed in order: our FIN after a half-close, and the client's.</summary>
+    Graceful,
+    /// <summary>The client reset the connection.</summary>
+    Reset,
+    /// <summary>The connection was aborted on this side (timed out, or a local error).</summary>
+    Aborted,
+    /// <summary>Any other socket error.</summary>
+    Error,
+}
+
+/// <summary>The connection is gone and its socket released; nothing more will arrive.</summary>
+internal sealed class Closed
+{
+    public static readonly Closed Graceful = new(CloseKind.Graceful);
+    public static readonly Closed Reset = new(CloseKind.Reset);
+    public static readonly Closed Aborted = new(CloseKind.Aborted);
+    public static readonly Closed Error = new(CloseKind.Error);
+
+    private Closed(CloseKind kind) => Kind = kind;
+
+    public CloseKind Kind { get; }
+
+    public static Closed Of(CloseKind kind) => kind switch
+    {
+        CloseKind.Graceful => Graceful,
+        CloseKind.Reset => Reset,
+        CloseKind.Aborted => Aborted,
+        _ => Error,
+    };
+}
