@@ -1,6 +1,6 @@
 using System.Net;
 using ActorTcp.Sessions;
-using ActorTcp.Supervision;
+using ActorTcp.Heartbeat;
 
 namespace ActorTcp.Tests;
 

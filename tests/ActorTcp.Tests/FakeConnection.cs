@@ -1,46 +1,47 @@
+using System.Buffers;
 using System.Text;
 using ActorTcp.Sessions;
 using ActorTcp.Transport;
 using Akka.Actor;
-using Akka.IO;
 using Akka.TestKit;
-using Tcp = Akka.IO.Tcp;
 
 namespace ActorTcp.Tests;
 
-/// <summary>What a session asked of its connection, as seen by the test.</summary>
+/// <summary>What a session asked of its connection, or told its listener, as seen by the test.</summary>
 public abstract record ConnectionCall;
 public sealed record Wrote(byte[] Bytes) : ConnectionCall;
-public sealed record Closed(bool PeerAlreadyClosed) : ConnectionCall;
+public sealed record HalfClosed : ConnectionCall;
+public sealed record ClosedNow : ConnectionCall;
 public sealed record Aborted : ConnectionCall;
 public sealed record Suspended : ConnectionCall;
 public sealed record Resumed : ConnectionCall;
+internal sealed record Ended(CloseReason Reason) : ConnectionCall;
+internal sealed record Stopped(CloseReason Reason) : ConnectionCall;
 
 /// <summary>
 /// A transport behind the session's seam with no socket: every call becomes a message to a probe, writes are
-/// acknowledged at once unless the test holds them, and a close is confirmed at once.
+/// taken at once unless the test holds them, and a half-close completes at once when the client has closed too.
 /// </summary>
-public sealed class FakeConnection(TestProbe probe) : IConnection
+internal sealed class FakeConnection(TestProbe probe) : IConnection
 {
-    private int _heldAcks;
+    private int _heldWrites;
+    private bool _suspended;
+    private bool _peerClosed;
 
     public IActorRef Session { get; private set; } = ActorRefs.Nobody;
 
-    /// <summary>When false, writes wait for <see cref="ReleaseAcks"/>, like a client that does not read.</summary>
+    /// <summary>When false, writes wait for <see cref="ReleaseWrites"/>, like a client that does not read.</summary>
     public bool AutoAck { get; set; } = true;
 
     /// <summary>Throws from Write when the bytes contain this text: a fault inside the session's turn.</summary>
     public string? ThrowOnWriteContaining { get; set; }
 
-    public void Register(IActorRef session) => Session = session;
-
-    /// <summary>
-    /// True: an acknowledged write completes at once, as a transport that sent it synchronously says.
-    /// False: it is acknowledged by a message, as Akka.IO does.
-    /// </summary>
+    /// <summary>True: a write is taken at once. False: it completes by a message, as when the kernel's buffer was full.</summary>
     public bool CompletesWritesAtOnce { get; set; } = true;
 
-    public bool Write(ByteString data)
+    public void Start(IActorRef session) => Session = session;
+
+    public bool Write(ReadOnlyMemory<byte> data)
     {
         var bytes = data.ToArray();
         if (ThrowOnWriteContaining is { } poison && Encoding.UTF8.GetString(bytes).Contains(poison))
@@ -48,22 +49,20 @@ public sealed class FakeConnection(TestProbe probe) : IConnection
         probe.Ref.Tell(new Wrote(bytes));
         if (!AutoAck)
         {
-            Interlocked.Increment(ref _heldAcks);
+            Interlocked.Increment(ref _heldWrites);
             return false;
         }
         if (CompletesWritesAtOnce) return true;
-        Session.Tell(WriteAcked.Instance);
+        Session.Tell(WriteCompleted.Instance);
         return false;
     }
 
-    public void ReleaseAcks()
+    public void ReleaseWrites()
     {
         AutoAck = true;
-        var n = Interlocked.Exchange(ref _heldAcks, 0);
-        for (var i = 0; i < n; i++) Session.Tell(WriteAcked.Instance);
+        var n = Interlocked.Exchange(ref _heldWrites, 0);
+        for (var i = 0; i < n; i++) Session.Tell(WriteCompleted.Instance);
     }
-
-    private bool _suspended;
 
     // Like a real transport, only a change of the reading state is news.
     public void SuspendReading()
@@ -80,22 +79,34 @@ public sealed class FakeConnection(TestProbe probe) : IConnection
         probe.Ref.Tell(new Resumed());
     }
 
-    public void Close(bool peerAlreadyClosed)
+    public void HalfClose()
     {
-        probe.Ref.Tell(new Closed(peerAlreadyClosed));
-        Session.Tell(peerAlreadyClosed ? Tcp.Closed.Instance : Tcp.ConfirmedClosed.Instance);
+        probe.Ref.Tell(new HalfClosed());
+        if (_peerClosed) Session.Tell(Closed.Graceful);
     }
 
-    public void Abort()
+    public void Close() => probe.Ref.Tell(new ClosedNow());
+
+    public void Abort() => probe.Ref.Tell(new Aborted());
+
+    /// <summary>Sends the session bytes as if they came from the client, in a pooled buffer as the socket does.</summary>
+    public void Receive(string text) => Receive(Encoding.UTF8.GetBytes(text));
+
+    public void Receive(byte[] bytes)
     {
-        probe.Ref.Tell(new Aborted());
-        Session.Tell(Tcp.Aborted.Instance);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, bytes.Length));
+        bytes.CopyTo(buffer, 0);
+        Session.Tell(new Received(buffer, bytes.Length));
     }
 
-    /// <summary>Sends the session bytes as if they came from the client.</summary>
-    public void Receive(string text) => Session.Tell(new Tcp.Received(ByteString.FromBytes(Encoding.UTF8.GetBytes(text))));
+    public void PeerCloses()
+    {
+        _peerClosed = true;
+        Session.Tell(PeerClosed.Instance);
+    }
 
-    public void Receive(byte[] bytes) => Session.Tell(new Tcp.Received(ByteString.FromBytes(bytes)));
+    /// <summary>The client's FIN after ours: the connection is over.</summary>
+    public void PeerFinishes() => Session.Tell(Closed.Graceful);
 
-    public void PeerCloses() => Session.Tell(Tcp.PeerClosed.Instance);
+    public void Resets() => Session.Tell(Closed.Reset);
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
+using ActorTcp.Listening;
 using ActorTcp.Sessions;
 using Akka.Actor;
 using Akka.Configuration;
@@ -10,22 +11,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ActorTcp.Tests;
 
 /// <summary>Builds sessions over fake connections and reads their output line by line.</summary>
-public sealed class SessionHarness
+internal sealed class SessionHarness
 {
     private readonly StringBuilder _pending = new();
 
-    public SessionHarness(TestKitBase kit, SessionContext context, FakeConnection connection, TestProbe probe, SessionTicket ticket, IActorRef session)
+    private SessionHarness(FakeConnection connection, TestProbe probe, SessionTicket ticket, IActorRef session)
     {
-        Kit = kit;
-        Context = context;
         Connection = connection;
         Probe = probe;
         Ticket = ticket;
         Session = session;
     }
 
-    public TestKitBase Kit { get; }
-    public SessionContext Context { get; }
     public FakeConnection Connection { get; }
     public TestProbe Probe { get; }
     public SessionTicket Ticket { get; }
@@ -39,22 +36,52 @@ public sealed class SessionHarness
     }
 
     public static FileService Files(string? root = null) =>
-        new(new FileStore(root ?? Path.Combine(AppContext.BaseDirectory, "files")));
+        new(new FileStore(root ?? Path.Combine(AppContext.BaseDirectory, "files")), new DownloadQuota(1000));
 
-    /// <summary>Starts one session whose directory (for WHO) is <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// Starts one session under a stand-in listener that forwards WHO to <paramref name="directory"/> and reports
+    /// the session's end to the session's probe as <see cref="Ended"/> and <see cref="Stopped"/>.
+    /// </summary>
     public static SessionHarness Start(
         TestKitBase kit, ServerSettings settings, ServerStats stats, IActorRef directory, bool binary = false,
-        Action<FakeConnection>? configure = null, long id = 1, Func<Props, IActorRef>? spawn = null)
+        Action<FakeConnection>? configure = null, long id = 1)
     {
         var probe = kit.CreateTestProbe();
         var connection = new FakeConnection(probe);
         configure?.Invoke(connection);
-        var context = new SessionContext(settings, stats, binary, directory, Files(), NullLogger.Instance);
-        var ticket = new SessionTicket(id, System.Net.IPAddress.Loopback, kit.Sys.Scheduler.Now.UtcTicks);
-        var props = SessionActor.Props(context, connection, ticket);
-        var session = spawn is null ? kit.Sys.ActorOf(props) : spawn(props);
+        var scheduler = kit.Sys.Scheduler;
+        var context = new SessionContext(settings, stats, binary, Files(), NullLogger.Instance, () => scheduler.Now);
+        var ticket = new SessionTicket(id, System.Net.IPAddress.Loopback, scheduler.Now.UtcTicks);
+        var parent = kit.Sys.ActorOf(Props.Create(() => new ListenerStandIn(directory, probe.Ref)));
+        parent.Tell(SessionActor.Props(context, connection, ticket), kit.TestActor);
+        var session = kit.ExpectMsg<IActorRef>();
         ticket.Session = session;
-        return new SessionHarness(kit, context, connection, probe, ticket, session);
+        return new SessionHarness(connection, probe, ticket, session);
+    }
+
+    /// <summary>A parent with the listener's strategy for its session child, and its half of the session's messages.</summary>
+    private sealed class ListenerStandIn(IActorRef directory, IActorRef probe) : UntypedActor
+    {
+        protected override SupervisorStrategy SupervisorStrategy() => ListenerActor.SessionFailures();
+
+        protected override void OnReceive(object message)
+        {
+            switch (message)
+            {
+                case Props props:
+                    Sender.Tell(Context.ActorOf(props));
+                    break;
+                case WhoRequest:
+                    directory.Forward(message);
+                    break;
+                case SessionEnded ended:
+                    probe.Tell(new Ended(ended.Reason));
+                    break;
+                case SessionStopped stopped:
+                    probe.Tell(new Stopped(stopped.Reason));
+                    break;
+            }
+        }
     }
 
     public void Send(string text) => Connection.Receive(text);

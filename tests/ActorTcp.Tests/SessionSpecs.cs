@@ -55,7 +55,10 @@ public sealed class SessionSpecs(ITestOutputHelper output) : TestKit(output: out
         s.ExpectLines(2);
         s.Send("EXIT\n");
         Assert.Equal("Goodbye!", s.ExpectLine());
-        s.ExpectCall<Closed>();
+        s.ExpectCall<HalfClosed>();
+        Assert.Equal(CloseReason.Quit, s.ExpectCall<Ended>().Reason);
+        s.Connection.PeerFinishes();
+        Assert.Equal(CloseReason.Quit, s.ExpectCall<Stopped>().Reason);
     }
 
     [Fact]
@@ -100,7 +103,7 @@ public sealed class SessionSpecs(ITestOutputHelper output) : TestKit(output: out
         s.Send("STATS\n");
         var line = s.ExpectLine();
         Assert.StartsWith("OK version=test ", line);
-        foreach (var key in new[] { "connections=", "accepted=", "rejected=", "downloads=", "bytes_in=", "bytes_out=", "uptime_s=", "closed_idle_timeout=0" })
+        foreach (var key in new[] { "connections=", "accepted=", "rejected=", "downloads=", "bytes_in=", "bytes_out=", "uptime_s=", "requests=", "lingering=", "closed_idle_timeout=0" })
             Assert.Contains(" " + key, line);
     }
 
@@ -157,7 +160,9 @@ public sealed class SessionSpecs(ITestOutputHelper output) : TestKit(output: out
         s.Send("PING\nECHO last");
         s.Connection.PeerCloses();
         Assert.Equal(["PONG", "last"], s.ExpectLines(2));
-        Assert.True(s.ExpectCall<Closed>().PeerAlreadyClosed);
+        s.ExpectCall<HalfClosed>();
+        Assert.Equal(CloseReason.PeerClosed, s.ExpectCall<Ended>().Reason);
+        Assert.Equal(CloseReason.PeerClosed, s.ExpectCall<Stopped>().Reason);
     }
 
     [Fact]
@@ -170,8 +175,38 @@ public sealed class SessionSpecs(ITestOutputHelper output) : TestKit(output: out
         // With one write unacknowledged, replies pile up in the session until the limit, then reading stops.
         s.Send(string.Concat(Enumerable.Repeat("ECHO " + new string('y', 40) + "\n", 10)));
         s.ExpectCall<Suspended>();
-        s.Connection.ReleaseAcks();
+        s.Connection.ReleaseWrites();
         s.ExpectCall<Resumed>();
+    }
+
+    [Fact]
+    public void A_crash_inside_one_client_actor_closes_that_client_alone()
+    {
+        var victim = Start(configure: c => c.ThrowOnWriteContaining = "boom").Named("victim");
+        var bystander = Start().Named("bystander");
+        victim.Send("ECHO boom\n");
+        victim.ExpectCall<Aborted>();
+        Assert.Equal(CloseReason.Crash, victim.ExpectCall<Stopped>().Reason);
+        bystander.Send("PING\n");
+        Assert.Equal("PONG", bystander.ExpectLine());
+    }
+
+    [Fact]
+    public void A_reset_while_talking_ends_the_session_as_reset()
+    {
+        var s = Start().Named();
+        s.Connection.Resets();
+        Assert.Equal(CloseReason.Reset, s.ExpectCall<Stopped>().Reason);
+    }
+
+    [Fact]
+    public void Replies_held_by_a_full_kernel_buffer_go_out_before_the_last_line_and_the_fin()
+    {
+        var s = Start(configure: c => c.CompletesWritesAtOnce = false).Named();
+        s.Send("PING\nQUIT\nPING\n");
+        Assert.Equal(["PONG", "Goodbye!"], s.ExpectLines(2));
+        s.ExpectCall<HalfClosed>();
+        Assert.Equal(CloseReason.Quit, s.ExpectCall<Ended>().Reason);
     }
 
     [Fact]

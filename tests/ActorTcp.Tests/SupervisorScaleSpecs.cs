@@ -1,5 +1,5 @@
 using ActorTcp.Sessions;
-using ActorTcp.Supervision;
+using ActorTcp.Heartbeat;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;

@@ -1,5 +1,5 @@
 using ActorTcp.Sessions;
-using ActorTcp.Supervision;
+using ActorTcp.Heartbeat;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Xunit.Abstractions;
@@ -49,8 +49,8 @@ public sealed class TimeoutSpecs(ITestOutputHelper output)
         s.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         Advance(2);
         Assert.Equal("ERR idle timeout", s.ExpectLine());
-        s.ExpectCall<Closed>();
-        AwaitCondition(() => _stats.Closed(CloseReason.IdleTimeout) == 1);
+        s.ExpectCall<HalfClosed>();
+        Assert.Equal(CloseReason.IdleTimeout, s.ExpectCall<Ended>().Reason);
     }
 
     [Fact]
@@ -90,7 +90,8 @@ public sealed class TimeoutSpecs(ITestOutputHelper output)
             Clock.Advance(TimeSpan.FromSeconds(1));
         }
         Assert.Equal("ERR handshake timeout", s.ExpectLine());
-        s.ExpectCall<Closed>();
+        s.ExpectCall<HalfClosed>();
+        Assert.Equal(CloseReason.HandshakeTimeout, s.ExpectCall<Ended>().Reason);
     }
 
     [Fact]
@@ -112,5 +113,23 @@ public sealed class TimeoutSpecs(ITestOutputHelper output)
         Assert.Equal("ERR idle timeout", s.ExpectLine());
         Advance(11);
         s.ExpectCall<Aborted>();
+        Assert.Equal(CloseReason.IdleTimeout, s.ExpectCall<Stopped>().Reason);
+    }
+
+    [Fact]
+    public void A_lingering_session_whose_client_keeps_its_socket_open_is_closed_after_close_linger()
+    {
+        var (s, _) = StartWatched();
+        s.Named();
+        s.Send("QUIT\n");
+        Assert.Equal("Goodbye!", s.ExpectLine());
+        s.ExpectCall<HalfClosed>();
+        Assert.Equal(CloseReason.Quit, s.ExpectCall<Ended>().Reason);
+        // close-linger is 2 s by default: the socket is closed gracefully then, not reset.
+        Clock.Advance(TimeSpan.FromMilliseconds(1900));
+        s.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Clock.Advance(TimeSpan.FromMilliseconds(200));
+        s.ExpectCall<ClosedNow>();
+        Assert.Equal(CloseReason.Quit, s.ExpectCall<Stopped>().Reason);
     }
 }
