@@ -23,7 +23,7 @@ public sealed class CommandLineTests
         var (exit, stdout, stderr) = await ServerProcess.RunToEndAsync("--version");
         Assert.Equal(0, exit);
         Assert.Equal("", stderr);
-        Assert.Equal($"ActorTcp {ActorTcp.Hosting.ActorTcpHosting.Version}", stdout.TrimEnd('\n'));
+        Assert.Equal($"ActorTcp {ActorTcp.Server.ActorTcpHosting.Version}", stdout.TrimEnd('\n'));
         Assert.Matches(@"^ActorTcp \d+\.\d+\.\d+\S*\n$", stdout);
     }
 

@@ -135,10 +135,12 @@ internal sealed class SessionActor : UntypedActor
                 Advance(Signal.StopLingering);
                 break;
             case WhoReply who:
-                OnAnswer(output => _ctx.Conversation.WriteWho(who.Names, output));
+                if (AwaitingAnswer) _ctx.Conversation.WriteWho(who.Names, _output);
+                OnAnswered();
                 break;
             case ListDone list:
-                OnAnswer(output => _ctx.Conversation.WriteList(list.Folder, list.Result, output));
+                if (AwaitingAnswer) _ctx.Conversation.WriteList(list.Folder, list.Result, _output);
+                OnAnswered();
                 break;
             case GetPrepared prepared:
                 OnGetPrepared(prepared);
@@ -243,32 +245,31 @@ internal sealed class SessionActor : UntypedActor
         Continue();
     }
 
-    /// <summary>Processes what can be processed now, sends what is ready, and reads only if there is room.</summary>
+    /// <summary>Processes what can be processed now, reads only if there is room, and sends what is ready.</summary>
     private void Continue()
     {
         var requests = 0;
-        do
+        while (true)
         {
-            Flush();
             requests += ProcessInput();
-            Flush();
-            // A transport that takes writes at once has just made room for more requests.
-        }
-        while (CanProcessRequests && _input is not null);
-
-        if (_state == ConnectionState.PeerClosed && _input is null && CanProcessRequests)
-        {
-            if (_decoder.Finish(out var last) == DecodeEvent.Request)
+            if (_state == ConnectionState.PeerClosed && _input is null && CanProcessRequests)
             {
-                requests++;
-                OnRequest(last);
+                if (_decoder.Finish(out var last) == DecodeEvent.Request)
+                {
+                    requests++;
+                    OnRequest(last);
+                }
+                if (CanProcessRequests) Close(CloseReason.PeerClosed, null);
             }
-            if (CanProcessRequests) Close(CloseReason.PeerClosed, null);
+            // Ask for the next bytes before sending the replies: a client that answers at once finds the read waiting.
+            UpdateReading();
+            Flush();
+            // A transport that took the writes at once has just made room for the requests still held.
+            if (_writing || _input is null || !CanProcessRequests) break;
         }
-
-        if (requests > 0) _ctx.Stats.AddRequests(requests);
-        Flush();
+        // The flush emptied the pending replies: a client held back by them may be read again.
         UpdateReading();
+        if (requests > 0) _ctx.Stats.AddRequests(requests);
     }
 
     /// <summary>Decodes and answers the requests in hand while the session may; returns how many it answered.</summary>
@@ -279,8 +280,6 @@ internal sealed class SessionActor : UntypedActor
         {
             var ev = _decoder.Decode(_input.AsSpan(_inputStart, _inputEnd - _inputStart), out var consumed, out var request);
             _inputStart += consumed;
-            // NeedMore means the decoder holds the partial request and took everything.
-            if (_inputStart >= _inputEnd || ev == DecodeEvent.NeedMore) ReleaseInput();
             switch (ev)
             {
                 case DecodeEvent.Request:
@@ -296,6 +295,8 @@ internal sealed class SessionActor : UntypedActor
                     _output.Write(Telnet.WontTimingMark);
                     break;
             }
+            // Only now: a request's bytes may lie in the input buffer. NeedMore means the decoder took everything.
+            if (_inputStart >= _inputEnd || ev == DecodeEvent.NeedMore) ReleaseInput();
         }
         return requests;
     }
@@ -443,11 +444,12 @@ internal sealed class SessionActor : UntypedActor
         else Close(CloseReason.Shutdown, Replies.ShuttingDown);
     }
 
-    /// <summary>An answer from elsewhere (WHO, LIST) that the waiting requests were held for.</summary>
-    private void OnAnswer(Action<IBufferWriter<byte>> write)
+    /// <summary>An answer from elsewhere (WHO, LIST) is what the waiting requests are held for.</summary>
+    private bool AwaitingAnswer => _work == Work.Waiting && _state is ConnectionState.Open or ConnectionState.PeerClosed;
+
+    private void OnAnswered()
     {
-        if (_work != Work.Waiting || _state is not (ConnectionState.Open or ConnectionState.PeerClosed)) return;
-        write(_output);
+        if (!AwaitingAnswer) return;
         _work = Work.Ready;
         Continue();
     }
