@@ -43,7 +43,6 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
     private readonly LoadMetrics _metrics;
     private readonly Scenario _scenario;
     private readonly string _name;
-    private readonly ReplyReader _reader;
     private readonly ReplyChecker _checker;
     private readonly Queue<Pending> _pending = new();
 
@@ -70,8 +69,9 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         _metrics = run.Metrics;
         _scenario = run.ScenarioOf(index);
         _name = run.Options.NamePrefix + index;
-        _reader = ReplyReader.For(run.Options.Framing == Framing.Binary, run.MaxReplyBytes);
-        _checker = new ReplyChecker(Encoding.UTF8.GetBytes(Replies.Hello(_name)), run.EchoPayload, run.ExpectedFile, run.ExpectedSha256);
+        _checker = new ReplyChecker(
+            ReplyReader.For(run.Options.Framing == Framing.Binary, run.MaxReplyBytes),
+            Encoding.UTF8.GetBytes(Replies.Hello(_name)), run.EchoPayload, run.ExpectedFile, run.ExpectedSha256);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -99,7 +99,6 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
     {
         _cycleStart = LoadMetrics.Now;
         _pending.Clear();
-        _reader.Reset();
         _quitSent = false;
         _goodbye = false;
         _failed = false;
@@ -172,24 +171,10 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
 
     private void ReadReplies(ReadOnlySpan<byte> data)
     {
-        while (!_halted)
+        // Once the client fails, the rest of the input is ignored: it is already aborting the connection.
+        while (!_halted && _checker.Next(ref data, Head()) is { } check)
         {
-            var found = _reader.Read(data, out var consumed, out var bytes);
-            data = data[consumed..];
-            switch (found)
-            {
-                case ReplyEvent.NeedMore:
-                    return;
-                case ReplyEvent.Line:
-                    Act(_checker.Line(Head(), _reader.LineKind, _reader.Count, bytes));
-                    break;
-                case ReplyEvent.Data:
-                    Act(_checker.Data(Head(), bytes));
-                    break;
-                default:
-                    Act(ReplyChecker.FramingError(_reader.FramingErrorReason ?? _reader.FramingError.ToString()));
-                    break;
-            }
+            Act(check);
         }
     }
 
@@ -295,7 +280,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         if (reply == Expect.GetHeader)
         {
             // A GET is only sent once every earlier reply is in, so the reader is between replies and this one is next.
-            _reader.ExpectReply(ReplyShape.File);
+            _checker.ExpectFile();
         }
         _pending.Enqueue(new Pending(reply, sent ?? LoadMetrics.Now));
         if (_connection is { } connection)

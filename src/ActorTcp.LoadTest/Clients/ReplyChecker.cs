@@ -41,11 +41,11 @@ internal readonly record struct Check(Verdict Verdict, string? Detail = null, lo
 }
 
 /// <summary>
-/// Judges one connection's replies against what the protocol promises for the requests the client sent, and names
-/// the error when they differ. Pure: the actor owns the socket, the queue of requests and the clock, and acts on the
-/// verdicts; this decides what counts as an error.
+/// Reads one connection's replies and judges them against what the protocol promises for the requests the client
+/// sent, naming the error when they differ. Pure: the actor owns the socket, the queue of requests and the clock, and
+/// acts on the verdicts; this decides what counts as an error.
 /// </summary>
-internal sealed class ReplyChecker(byte[] hello, byte[] echoPayload, byte[]? expectedFile, string? expectedSha256)
+internal sealed class ReplyChecker(ReplyReader reader, byte[] hello, byte[] echoPayload, byte[]? expectedFile, string? expectedSha256)
 {
     private long _downloadLength;
     private long _downloadReceived;
@@ -62,9 +62,30 @@ internal sealed class ReplyChecker(byte[] hello, byte[] echoPayload, byte[]? exp
     /// <summary>Forgets the last connection.</summary>
     public void Reset()
     {
+        reader.Reset();
         _pendingErr = null;
         _pendingErrExpected = null;
         EndDownload();
+    }
+
+    /// <summary>The next reply is a GET's: <c>OK n</c>, then n file bytes. Say it once every earlier reply is in.</summary>
+    public void ExpectFile() => reader.ExpectReply(ReplyShape.File);
+
+    /// <summary>
+    /// Reads the next reply line or file bytes from <paramref name="data"/> (advanced past them) and judges them for
+    /// the request at the head of the queue; null once <paramref name="data"/> is used up.
+    /// </summary>
+    public Check? Next(ref ReadOnlySpan<byte> data, Expect? awaiting)
+    {
+        var found = reader.Read(data, out var consumed, out var bytes);
+        data = data[consumed..];
+        return found switch
+        {
+            ReplyEvent.Line => Line(awaiting, reader.LineKind, reader.Count, bytes),
+            ReplyEvent.Data => Data(awaiting, bytes),
+            ReplyEvent.FramingError => FramingError(reader.FramingErrorReason ?? reader.FramingError.ToString()),
+            _ => null,
+        };
     }
 
     /// <summary>Judges one reply line for the request at the head of the queue (null when nothing was asked).</summary>
