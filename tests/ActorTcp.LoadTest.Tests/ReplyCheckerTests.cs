@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using ActorTcp.LoadTest.Clients;
@@ -37,15 +36,9 @@ public sealed class ReplyCheckerTests
         return checks;
     }
 
-    private static byte[] Frame(string payload) => Frame(Encoding.UTF8.GetBytes(payload));
+    private static byte[] Frame(string line) => ServerFrames.Frame(line);
 
-    private static byte[] Frame(byte[] payload)
-    {
-        var frame = new byte[4 + payload.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)payload.Length);
-        payload.CopyTo(frame, 4);
-        return frame;
-    }
+    private static byte[] Frame(byte[] payload) => ServerFrames.Frame(payload);
 
     private static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
 
