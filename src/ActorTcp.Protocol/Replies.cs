@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace ActorTcp.Protocol;
 
 /// <summary>
@@ -63,5 +65,22 @@ public static class Replies
             count = count * 10 + (b - '0');
         }
         return true;
+    }
+
+    /// <summary>The fixed lines as UTF-8 bytes (binary framing, or a UTF-8 text listener), for a client that compares replies without decoding them.</summary>
+    public static class Utf8
+    {
+        private static readonly byte[] WelcomeBytes = Encoding.UTF8.GetBytes(Replies.Welcome);
+        private static readonly byte[] AskNameBytes = Encoding.UTF8.GetBytes(Replies.AskName);
+        private static readonly byte[] GoodbyeBytes = Encoding.UTF8.GetBytes(Replies.Goodbye);
+        private static readonly byte[] PongBytes = Encoding.UTF8.GetBytes(Replies.Pong);
+
+        public static ReadOnlySpan<byte> Welcome => WelcomeBytes;
+
+        public static ReadOnlySpan<byte> AskName => AskNameBytes;
+
+        public static ReadOnlySpan<byte> Goodbye => GoodbyeBytes;
+
+        public static ReadOnlySpan<byte> Pong => PongBytes;
     }
 }

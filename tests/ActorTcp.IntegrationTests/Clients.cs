@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using ActorTcp.Protocol;
 
 namespace ActorTcp.IntegrationTests;
 
@@ -10,8 +10,16 @@ public sealed class TestClient : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
+    // Far beyond any reply the server sends; the readers only grow towards it as bytes arrive.
+    private const int MaxReplyBytes = 64 * 1024 * 1024;
+
     private readonly Socket _socket;
     private readonly byte[] _buffer = new byte[64 * 1024];
+
+    // A test may read lines, frames and raw bytes from one connection in any order: each read takes exactly one unit
+    // from the shared buffer, so the readers hold nothing between reads.
+    private readonly ReplyReader _lines = ReplyReader.ForText(MaxReplyBytes);
+    private readonly ReplyReader _frames = ReplyReader.ForBinary(MaxReplyBytes);
     private int _start;
     private int _end;
 
@@ -32,10 +40,10 @@ public sealed class TestClient : IAsyncDisposable
     public static async Task<TestClient> NamedAsync(int port, string name = "neo")
     {
         var client = await ConnectAsync(port);
-        Assert.Equal("Welcome!", await client.ReadLineAsync());
-        Assert.Equal("What's your name?", await client.ReadLineAsync());
-        await client.SendAsync(name + "\n");
-        Assert.Equal($"Hello {name}!", await client.ReadLineAsync());
+        Assert.Equal(Replies.Welcome, await client.ReadLineAsync());
+        Assert.Equal(Replies.AskName, await client.ReadLineAsync());
+        await client.SendAsync(RequestEncoder.Text.Encode(name));
+        Assert.Equal(Replies.Hello(name), await client.ReadLineAsync());
         return client;
     }
 
@@ -47,15 +55,9 @@ public sealed class TestClient : IAsyncDisposable
         await _socket.SendAsync(bytes, SocketFlags.None, cts.Token);
     }
 
-    public async Task SendFrameAsync(string payload) => await SendAsync(Frame(Encoding.UTF8.GetBytes(payload)));
+    public async Task SendFrameAsync(string payload) => await SendAsync(RequestEncoder.Binary.Encode(payload));
 
-    public static byte[] Frame(byte[] payload)
-    {
-        var frame = new byte[4 + payload.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)payload.Length);
-        payload.CopyTo(frame, 4);
-        return frame;
-    }
+    public static byte[] Frame(byte[] payload) => RequestEncoder.Binary.EncodeUtf8(payload);
 
     /// <summary>Reads one line (without its LF); null when the server closed first.</summary>
     public async Task<string?> ReadLineAsync() =>
@@ -65,17 +67,7 @@ public sealed class TestClient : IAsyncDisposable
     /// Reads one line's raw bytes (without its LF, a CR before it kept); null when the server closed first.
     /// For replies that must be checked byte for byte (U+FFFD, other encodings, CRLF).
     /// </summary>
-    public async Task<byte[]?> ReadLineBytesAsync()
-    {
-        var bytes = new List<byte>();
-        while (true)
-        {
-            if (_start == _end && !await FillAsync()) return bytes.Count == 0 ? null : bytes.ToArray();
-            var b = _buffer[_start++];
-            if (b == (byte)'\n') return bytes.ToArray();
-            bytes.Add(b);
-        }
-    }
+    public Task<byte[]?> ReadLineBytesAsync() => ReadReplyAsync(_lines);
 
     /// <summary>Reads everything until the server closes its side (a reset surfaces as a SocketException).</summary>
     public async Task<byte[]> ReadToEndAsync()
@@ -92,11 +84,11 @@ public sealed class TestClient : IAsyncDisposable
     /// <summary>Sends STATS (the client must be named) and returns its key=value pairs.</summary>
     public async Task<Dictionary<string, string>> StatsAsync()
     {
-        await SendAsync("STATS\n");
+        await SendAsync(RequestEncoder.Text.Encode(Requests.Stats));
         var line = await ReadLineAsync() ?? throw new IOException("closed before the STATS reply");
-        Assert.StartsWith("OK ", line);
+        Assert.StartsWith(Replies.OkPrefix, line);
         var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in line[3..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var pair in line[Replies.OkPrefix.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             var eq = pair.IndexOf('=');
             Assert.True(eq > 0, $"STATS item '{pair}' is not key=value in: {line}");
@@ -141,14 +133,7 @@ public sealed class TestClient : IAsyncDisposable
     }
 
     /// <summary>Reads one binary frame's payload; null when the server closed first.</summary>
-    public async Task<byte[]?> ReadFrameAsync()
-    {
-        var header = await ReadBytesAsync(4);
-        if (header.Length < 4) return null;
-        var length = BinaryPrimitives.ReadUInt32BigEndian(header);
-        var payload = await ReadBytesAsync(length);
-        return payload.Length == length ? payload : null;
-    }
+    public Task<byte[]?> ReadFrameAsync() => ReadReplyAsync(_frames);
 
     public async Task<string?> ReadFrameTextAsync() => await ReadFrameAsync() is { } p ? Encoding.UTF8.GetString(p) : null;
 
@@ -174,6 +159,30 @@ public sealed class TestClient : IAsyncDisposable
         _socket.LingerState = new LingerOption(true, 0);
         _socket.Close();
     }
+
+    /// <summary>One reply line or frame; at the close, a last text line without its LF, or null.</summary>
+    private async Task<byte[]?> ReadReplyAsync(ReplyReader reader)
+    {
+        while (true)
+        {
+            if (TakeReply(reader, out var reply)) return reply;
+            if (!await FillAsync()) return FinishReply(reader);
+        }
+    }
+
+    // False when all buffered bytes went into the reader without completing a reply. The CR of a CR LF is put back:
+    // tests check reply line endings byte for byte.
+    private bool TakeReply(ReplyReader reader, out byte[]? reply)
+    {
+        var found = reader.Read(_buffer.AsSpan(_start, _end - _start), out var consumed, out var bytes);
+        _start += consumed;
+        reply = found == ReplyEvent.Line ? (reader.EndedWithCrLf ? [.. bytes, (byte)'\r'] : bytes.ToArray()) : null;
+        if (found == ReplyEvent.FramingError) throw new InvalidDataException($"the server's replies cannot be read: {reader.FramingErrorReason}");
+        return found == ReplyEvent.Line;
+    }
+
+    private static byte[]? FinishReply(ReplyReader reader) =>
+        reader.Finish(out var last) == ReplyEvent.Line ? last.ToArray() : null;
 
     private async Task<bool> FillAsync()
     {

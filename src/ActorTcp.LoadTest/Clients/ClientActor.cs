@@ -1,8 +1,7 @@
-using System.Security.Cryptography;
 using System.Text;
 using ActorTcp.LoadTest.Metrics;
 using ActorTcp.LoadTest.Options;
-using ActorTcp.LoadTest.Protocol;
+using ActorTcp.Protocol;
 using Akka.Actor;
 using Akka.IO;
 using Tcp = Akka.IO.Tcp;
@@ -20,12 +19,11 @@ internal sealed record ClientFinished(int Index, bool Succeeded);
 
 /// <summary>
 /// One simulated client: its own Akka.IO connection, the name dialog, then its scenario. Every reply is
-/// checked against what the protocol promises; anything else is counted as an error by kind, never dropped.
+/// checked against what the protocol promises (by <see cref="ReplyChecker"/>); anything else is counted as an
+/// error by kind, never dropped.
 /// </summary>
-internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
+internal sealed class ClientActor : ReceiveActor, IWithTimers
 {
-    private enum Expect { Welcome, AskName, Hello, Echo, Pong, GetHeader, Goodbye }
-
     private readonly record struct Pending(Expect Kind, long Sent);
 
     private sealed record Tick
@@ -45,8 +43,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
     private readonly LoadMetrics _metrics;
     private readonly Scenario _scenario;
     private readonly string _name;
-    private readonly byte[] _hello;
-    private readonly ReplyReader _reader;
+    private readonly ReplyChecker _checker;
     private readonly Queue<Pending> _pending = new();
 
     private IActorRef? _connection;
@@ -60,15 +57,10 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
     private long _goodbyeAt;
     private bool _failed;
     private bool _halted;
-    private string? _pendingErr;
-    private string? _pendingErrExpected;
     private int _churnFailures;
 
-    // Download in progress.
-    private long _downloadLength;
-    private long _downloadReceived;
+    // When the download in progress last received bytes.
     private long _downloadProgress;
-    private IncrementalHash? _hash;
 
     public ClientActor(int index, RunContext run)
     {
@@ -77,13 +69,12 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
         _metrics = run.Metrics;
         _scenario = run.ScenarioOf(index);
         _name = run.Options.NamePrefix + index;
-        _hello = Replies.Hello(_name);
-        _reader = new ReplyReader(run.Options.Framing == Framing.Binary, run.MaxReplyBytes);
+        _checker = new ReplyChecker(
+            ReplyReader.For(run.Options.Framing == Framing.Binary, run.MaxReplyBytes),
+            Encoding.UTF8.GetBytes(Replies.Hello(_name)), run.EchoPayload, run.ExpectedFile, run.ExpectedSha256);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
-
-    public bool Halted => _halted;
 
     public static Props Props(int index, RunContext run) => Akka.Actor.Props.Create(() => new ClientActor(index, run));
 
@@ -108,13 +99,11 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
     {
         _cycleStart = LoadMetrics.Now;
         _pending.Clear();
-        _reader.Reset();
         _quitSent = false;
         _goodbye = false;
         _failed = false;
         _halted = false;
-        _pendingErr = null;
-        EndDownload();
+        _checker.Reset();
         Interlocked.Increment(ref _metrics.ConnectsStarted);
         Context.System.Tcp().Tell(new Tcp.Connect(_run.Remote(_index), _run.Local(_index), null, _run.Options.Timeout, false));
         Become(Connecting);
@@ -149,10 +138,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
         Receive<Tcp.Received>(received =>
         {
             Interlocked.Add(ref _metrics.BytesIn, received.Data.Count);
-            if (!_halted)
-            {
-                _reader.Feed(received.Data.ToReadOnlySpan(), this);
-            }
+            ReadReplies(received.Data.ToReadOnlySpan());
         });
         Receive<Tick>(_ => OnTick());
         Receive<StopClient>(_ =>
@@ -166,11 +152,9 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
         Receive<ErrGrace>(_ =>
         {
             // An ERR line the server did not follow with a close: a wrong reply, not a server close.
-            if (_pendingErr is not null && !_failed)
+            if (!_failed && _checker.ErrNotFollowedByClose() is { } detail)
             {
-                var line = _pendingErr;
-                _pendingErr = null;
-                Fail("wrong reply", $"expected {_pendingErrExpected}, got '{ErrorKinds.Truncate(line)}'");
+                Fail(ErrorKinds.WrongReply, detail);
             }
         });
         Receive<Tcp.CommandFailed>(failed => Fail("write failed", failed.CauseString));
@@ -185,98 +169,39 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
 
     // ---- replies ----
 
-    public void OnLine(ReadOnlySpan<byte> line)
+    private void ReadReplies(ReadOnlySpan<byte> data)
     {
-        if (_pendingErr is not null)
+        // Once the client fails, the rest of the input is ignored: it is already aborting the connection.
+        while (!_halted && _checker.Next(ref data, Head()) is { } check)
         {
-            // More lines after an ERR: the server kept the session, so the ERR was just a wrong reply.
-            return;
+            Act(check);
         }
-        if (!_pending.TryPeek(out var head))
+    }
+
+    private Expect? Head() => _pending.TryPeek(out var head) ? head.Kind : null;
+
+    private void Act(Check check)
+    {
+        switch (check.Verdict)
         {
-            Mismatch("no reply", line);
-            return;
-        }
-        switch (head.Kind)
-        {
-            case Expect.GetHeader:
-                if (!Replies.TryParseOk(line, out var length))
+            case Verdict.Met:
+                var done = _pending.Dequeue();
+                if (done.Kind == Expect.GetHeader)
                 {
-                    Mismatch("OK <n>", line);
-                    return;
+                    Interlocked.Add(ref _metrics.DownloadedBytes, check.FileBytes);
                 }
-                if (_run.ExpectedFile is { } expected && expected.Length != length)
-                {
-                    Fail("wrong reply", $"GET: expected OK {expected.Length}, got OK {length}");
-                    return;
-                }
-                _downloadLength = length;
-                _downloadReceived = 0;
+                Met(done);
+                break;
+            case Verdict.InProgress:
                 _downloadProgress = LoadMetrics.Now;
-                _hash = _run.ExpectedSha256 is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                _reader.RawRemaining = length;
-                if (length == 0)
-                {
-                    CompleteDownload(head);
-                }
-                return;
-            case Expect.Welcome when line.SequenceEqual(Replies.Welcome):
-            case Expect.AskName when line.SequenceEqual(Replies.WhatsYourName):
-            case Expect.Hello when line.SequenceEqual(_hello):
-            case Expect.Echo when line.SequenceEqual(_run.Requests.EchoPayload):
-            case Expect.Pong when line.SequenceEqual(Replies.Pong):
-            case Expect.Goodbye when line.SequenceEqual(Replies.Goodbye):
-                _pending.Dequeue();
-                Met(head);
-                return;
-            default:
-                Mismatch(Describe(head.Kind), line);
-                return;
+                break;
+            case Verdict.ErrLine:
+                Timers.StartSingleTimer("err", ErrGrace.Instance, ErrGracePeriod);
+                break;
+            case Verdict.Wrong:
+                Fail(ErrorKinds.WrongReply, check.Detail);
+                break;
         }
-    }
-
-    public void OnData(ReadOnlySpan<byte> data)
-    {
-        if (!_pending.TryPeek(out var head) || head.Kind != Expect.GetHeader || _downloadReceived + data.Length > _downloadLength)
-        {
-            Fail("wrong reply", $"{data.Length} file bytes past what OK {_downloadLength} announced");
-            return;
-        }
-        if (_run.ExpectedFile is { } expected && !data.SequenceEqual(expected.AsSpan((int)_downloadReceived, data.Length)))
-        {
-            Fail("wrong reply", $"GET: file bytes differ from --file-local near offset {_downloadReceived}");
-            return;
-        }
-        _hash?.AppendData(data);
-        _downloadReceived += data.Length;
-        _downloadProgress = LoadMetrics.Now;
-        if (_downloadReceived == _downloadLength)
-        {
-            CompleteDownload(head);
-        }
-    }
-
-    public void OnFramingError(string reason) => Fail("wrong reply", reason);
-
-    private void CompleteDownload(Pending head)
-    {
-        if (_hash is not null && Convert.ToHexStringLower(_hash.GetHashAndReset()) != _run.ExpectedSha256)
-        {
-            Fail("wrong reply", "GET: SHA-256 of the file differs from --file-sha256");
-            return;
-        }
-        _pending.Dequeue();
-        EndDownload();
-        Interlocked.Add(ref _metrics.DownloadedBytes, _downloadLength);
-        Met(head);
-    }
-
-    private void EndDownload()
-    {
-        _hash?.Dispose();
-        _hash = null;
-        _downloadLength = 0;
-        _downloadReceived = 0;
     }
 
     private void Met(Pending done)
@@ -284,7 +209,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
         switch (done.Kind)
         {
             case Expect.AskName:
-                Send(_run.Requests.Encode(_name), Expect.Hello, _cycleStart);
+                Send(_run.Encode(_name), Expect.Hello, _cycleStart);
                 break;
             case Expect.Hello:
                 _metrics.RecordConnect(_cycleStart);
@@ -301,7 +226,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
                 _metrics.Record(Op.Echo, done.Sent);
                 if (!_quitSent)
                 {
-                    Send(_run.Requests.Echo, Expect.Echo);
+                    Send(_run.EchoRequest, Expect.Echo);
                 }
                 break;
             case Expect.Pong:
@@ -333,7 +258,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
             case Scenario.Echo:
                 for (var i = 0; i < _run.Options.Pipeline; i++)
                 {
-                    Send(_run.Requests.Echo, Expect.Echo);
+                    Send(_run.EchoRequest, Expect.Echo);
                 }
                 break;
             case Scenario.Download:
@@ -341,20 +266,6 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
                 break;
         }
         // Idle clients PING on their staggered tick.
-    }
-
-    private void Mismatch(string expected, ReadOnlySpan<byte> line)
-    {
-        var text = Encoding.UTF8.GetString(line);
-        if (text.StartsWith("ERR ", StringComparison.Ordinal))
-        {
-            // Most ERR lines come right before the server closes (server full, idle timeout): wait to see which.
-            _pendingErr = text;
-            _pendingErrExpected = expected;
-            Timers.StartSingleTimer("err", ErrGrace.Instance, ErrGracePeriod);
-            return;
-        }
-        Fail("wrong reply", $"expected {expected}, got '{ErrorKinds.Truncate(text)}'");
     }
 
     // ---- requests ----
@@ -366,6 +277,11 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
     /// </summary>
     private void Send(ByteString request, Expect reply, long? sent = null)
     {
+        if (reply == Expect.GetHeader)
+        {
+            // A GET is only sent once every earlier reply is in, so the reader is between replies and this one is next.
+            _checker.ExpectFile();
+        }
         _pending.Enqueue(new Pending(reply, sent ?? LoadMetrics.Now));
         if (_connection is { } connection)
         {
@@ -381,24 +297,24 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
             return;
         }
         _quitSent = true;
-        Send(_run.Requests.Quit, Expect.Goodbye);
+        Send(_run.QuitRequest, Expect.Goodbye);
     }
 
     // ---- time ----
 
     private void OnTick()
     {
-        if (_failed || _pendingErr is not null)
+        if (_failed || _checker.ErrPending)
         {
             return;
         }
         if (_pending.TryPeek(out var head))
         {
-            var since = head.Kind == Expect.GetHeader && _downloadLength > 0 ? _downloadProgress : head.Sent;
+            var since = head.Kind == Expect.GetHeader && _checker.DownloadLength > 0 ? _downloadProgress : head.Sent;
             var limit = head.Kind is Expect.Welcome or Expect.AskName or Expect.Hello ? _run.Options.HandshakeTimeout : _run.Options.Timeout;
             if (LoadMetrics.MicrosSince(since) > limit.TotalMicroseconds)
             {
-                Fail($"timeout: {Describe(head.Kind)}", null);
+                Fail($"timeout: {ReplyChecker.Describe(head.Kind)}", null);
                 return;
             }
         }
@@ -409,7 +325,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
         }
         if (_scenario == Scenario.Idle && _readyNow && !_quitSent && !_pending.Any(p => p.Kind == Expect.Pong))
         {
-            Send(_run.Requests.Ping, Expect.Pong);
+            Send(_run.PingRequest, Expect.Pong);
         }
     }
 
@@ -436,11 +352,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
             AfterCycle(succeeded: true);
             return;
         }
-        var kind = _pendingErr is not null ? $"closed by server: {_pendingErr}"
-            : closed is Tcp.ErrorClosed error ? ErrorKinds.OfClose(error.Cause ?? "")
-            : closed is Tcp.PeerClosed ? _pending.TryPeek(out var head) ? $"closed by server (no ERR line) awaiting {Describe(head.Kind)}" : "closed by server (no ERR line)"
-            : $"closed: {closed.GetType().Name}";
-        _metrics.Error(kind, null);
+        _metrics.Error(_checker.UnexpectedClose(closed, Head()), null);
         AfterCycle(succeeded: false);
     }
 
@@ -526,18 +438,4 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers, IReplySink
         Become(Finished);
         Context.Stop(Self);
     }
-
-    // ---- error names ----
-
-    private static string Describe(Expect kind) => kind switch
-    {
-        Expect.Welcome => "Welcome!",
-        Expect.AskName => "What's your name?",
-        Expect.Hello => "Hello <name>!",
-        Expect.Echo => "the echoed payload",
-        Expect.Pong => "PONG",
-        Expect.GetHeader => "GET reply",
-        Expect.Goodbye => "Goodbye!",
-        _ => kind.ToString(),
-    };
 }

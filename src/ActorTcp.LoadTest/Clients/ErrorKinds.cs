@@ -5,6 +5,9 @@ namespace ActorTcp.LoadTest.Clients;
 /// <summary>The names errors are counted under: stable strings, so reports and JSON can be compared across runs.</summary>
 internal static class ErrorKinds
 {
+    /// <summary>A reply the protocol does not allow at that point, or a stream that cannot be read as replies.</summary>
+    public const string WrongReply = "wrong reply";
+
     public static string OfConnect(Exception? error, string causeText)
     {
         var socketError = error as SocketException ?? error?.InnerException as SocketException;

@@ -1,22 +1,34 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Text;
 using ActorTcp.LoadTest.Metrics;
 using ActorTcp.LoadTest.Options;
-using ActorTcp.LoadTest.Protocol;
+using ActorTcp.Protocol;
+using Akka.IO;
 
 namespace ActorTcp.LoadTest.Clients;
 
-/// <summary>What every client of one process shares: read-only settings and prebuilt requests, plus the thread-safe metrics.</summary>
+/// <summary>
+/// What every client of one process shares: read-only settings and requests built once (ByteStrings are immutable),
+/// plus the thread-safe metrics.
+/// </summary>
 internal sealed class RunContext
 {
+    private readonly RequestEncoder _encoder;
+
     public RunContext(LoadOptions options, LoadMetrics metrics)
     {
         Options = options;
         Metrics = metrics;
-        Requests = new Requests(options.Framing == Framing.Binary, options.Payload);
+        _encoder = RequestEncoder.For(options.Framing == Framing.Binary);
+        var payload = MakePayload(options.Payload);
+        EchoPayload = Encoding.ASCII.GetBytes(payload);
+        EchoRequest = Encode(Requests.Echo(payload));
+        PingRequest = Encode(Requests.Ping);
+        QuitRequest = Encode(Requests.Quit);
         if (options.File is not null)
         {
-            GetRequest = Requests.Encode("GET " + QuotePath(options.File));
+            GetRequest = Encode(Requests.Get(options.File));
         }
         if (options.FileLocal is not null)
         {
@@ -33,9 +45,16 @@ internal sealed class RunContext
 
     public LoadMetrics Metrics { get; }
 
-    public Requests Requests { get; }
+    public ByteString EchoRequest { get; }
 
-    public Akka.IO.ByteString? GetRequest { get; }
+    /// <summary>The exact reply line an ECHO must get back.</summary>
+    public byte[] EchoPayload { get; }
+
+    public ByteString PingRequest { get; }
+
+    public ByteString QuitRequest { get; }
+
+    public ByteString? GetRequest { get; }
 
     public byte[]? ExpectedFile { get; }
 
@@ -73,8 +92,18 @@ internal sealed class RunContext
         return weights[^1].Key;
     }
 
-    private static string QuotePath(string path) =>
-        path.IndexOfAny([' ', '\t', '"', '\\']) < 0
-            ? path
-            : "\"" + path.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    /// <summary>One request line in this run's framing.</summary>
+    public ByteString Encode(string line) => ByteString.FromBytes(_encoder.Encode(line));
+
+    /// <summary>Printable, no spaces at either end, so ECHO's reply is byte-for-byte the payload.</summary>
+    private static string MakePayload(int length)
+    {
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        var chars = new char[length];
+        for (var i = 0; i < length; i++)
+        {
+            chars[i] = alphabet[i % alphabet.Length];
+        }
+        return new string(chars);
+    }
 }

@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using ActorTcp.LoadTest.Clients;
+using ActorTcp.LoadTest.Metrics;
+using ActorTcp.LoadTest.Options;
+using ActorTcp.Protocol;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+
+namespace ActorTcp.LoadTest.Tests;
+
+/// <summary>
+/// One client actor against a scripted server on 127.0.0.1: each step waits for the client's request before the
+/// server answers, so the exchange is the same on every run.
+/// </summary>
+public sealed class ClientActorTests : TestKit
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Download_client_over_binary_framing_counts_whole_files_and_a_clean_quit_as_success()
+    {
+        using var listener = Listen(out int port);
+        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Download, Framing = Framing.Binary, File = "a b.txt" }, new LoadMetrics());
+        var client = ChildActorOf(ClientActor.Props(0, run));
+        using var cancel = new CancellationTokenSource(Patience);
+        using var server = await listener.AcceptAsync(cancel.Token);
+
+        await SendAsync(server, cancel.Token, ServerFrames.Frame(Replies.Welcome), ServerFrames.Frame(Replies.AskName));
+        Assert.Equal("lt0", await ReadFrameAsync(server, cancel.Token));
+        await SendAsync(server, cancel.Token, ServerFrames.Frame(Replies.Hello("lt0")));
+        Assert.Equal("GET \"a b.txt\"", await ReadFrameAsync(server, cancel.Token));
+        await SendAsync(server, cancel.Token, ServerFrames.Frame("OK 5"), ServerFrames.Frame("he"), ServerFrames.Frame("llo"));
+
+        // The client asks again at once; stopping it now makes it say QUIT behind that second GET.
+        Assert.Equal("GET \"a b.txt\"", await ReadFrameAsync(server, cancel.Token));
+        client.Tell(StopClient.Instance);
+        Assert.Equal("QUIT", await ReadFrameAsync(server, cancel.Token));
+        await SendAsync(server, cancel.Token, ServerFrames.Frame("OK 0"), ServerFrames.Frame(Replies.Goodbye));
+        server.Shutdown(SocketShutdown.Both);
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.True(finished.Succeeded, string.Join(", ", run.Metrics.Errors.Keys));
+        Assert.Empty(run.Metrics.Errors);
+        Assert.Equal(5, run.Metrics.DownloadedBytes);
+        Assert.Equal(2, run.Metrics.OpCount(Op.Download));
+    }
+
+    [Fact]
+    public async Task Text_client_that_gets_someone_elses_hello_fails_with_a_wrong_reply()
+    {
+        using var listener = Listen(out int port);
+        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Echo }, new LoadMetrics());
+        ChildActorOf(ClientActor.Props(0, run));
+        using var cancel = new CancellationTokenSource(Patience);
+        using var server = await listener.AcceptAsync(cancel.Token);
+
+        await SendAsync(server, cancel.Token, "Welcome!\r\nWhat's your name?\r\n"u8.ToArray());
+        await SendAsync(server, cancel.Token, "Hello neo!\r\n"u8.ToArray());
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(1, Assert.Single(run.Metrics.Errors, e => e.Key == ErrorKinds.WrongReply).Value);
+    }
+
+    private static Socket Listen(out int port)
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        return listener;
+    }
+
+    private static async Task SendAsync(Socket socket, CancellationToken cancel, params byte[][] parts) =>
+        await socket.SendAsync(parts.SelectMany(p => p).ToArray(), SocketFlags.None, cancel);
+
+    private static async Task<string> ReadFrameAsync(Socket socket, CancellationToken cancel)
+    {
+        byte[] header = await ReadExactlyAsync(socket, 4, cancel);
+        return Encoding.UTF8.GetString(await ReadExactlyAsync(socket, (int)BinaryPrimitives.ReadUInt32BigEndian(header), cancel));
+    }
+
+    private static async Task<byte[]> ReadExactlyAsync(Socket socket, int count, CancellationToken cancel)
+    {
+        var bytes = new byte[count];
+        for (int at = 0; at < count;)
+        {
+            int n = await socket.ReceiveAsync(bytes.AsMemory(at), SocketFlags.None, cancel);
+            if (n == 0)
+            {
+                throw new IOException($"the client closed after {at} of {count} bytes");
+            }
+
+            at += n;
+        }
+
+        return bytes;
+    }
+}
