@@ -25,7 +25,6 @@ internal sealed record Stopped(CloseReason Reason) : ConnectionCall;
 internal sealed class FakeConnection(TestProbe probe) : IConnection
 {
     private int _heldWrites;
-    private bool _suspended;
     private bool _peerClosed;
 
     public IActorRef Session { get; private set; } = ActorRefs.Nobody;
@@ -64,20 +63,10 @@ internal sealed class FakeConnection(TestProbe probe) : IConnection
         for (var i = 0; i < n; i++) Session.Tell(WriteCompleted.Instance);
     }
 
-    // Like a real transport, only a change of the reading state is news.
-    public void SuspendReading()
-    {
-        if (_suspended) return;
-        _suspended = true;
-        probe.Ref.Tell(new Suspended());
-    }
+    // Every ask is news: in pull mode each ResumeReading asks for exactly one read.
+    public void SuspendReading() => probe.Ref.Tell(new Suspended());
 
-    public void ResumeReading()
-    {
-        if (!_suspended) return;
-        _suspended = false;
-        probe.Ref.Tell(new Resumed());
-    }
+    public void ResumeReading() => probe.Ref.Tell(new Resumed());
 
     public void HalfClose()
     {

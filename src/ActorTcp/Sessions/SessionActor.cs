@@ -65,6 +65,9 @@ internal sealed class SessionActor : UntypedActor
     private readonly PendingOutput _output = new();
 
     private ConnectionState _state = ConnectionState.Open;
+
+    // The transport starts out reading: the first read is asked for by Start.
+    private bool _readAsked = true;
     private Work _work = Work.Ready;
     private CloseReason? _closeReason;
 
@@ -225,6 +228,7 @@ internal sealed class SessionActor : UntypedActor
             ArrayPool<byte>.Shared.Return(received.Buffer);
             return;
         }
+        _readAsked = false;
         _ticket.Touch(NowTicks);
         _ctx.Stats.AddBytesIn(received.Count);
         if (_input is null)
@@ -330,11 +334,18 @@ internal sealed class SessionActor : UntypedActor
         && _output.Count < _ctx.Settings.MaxPendingWriteBytes;
 
     /// <summary>Reads while requests can be processed; otherwise lets TCP push back on the client.</summary>
+    /// <remarks>
+    /// Each ResumeReading asks for one read, so the session asks only when it has no request out: asking twice for
+    /// one read would let reads outrun the session and pile up in its mailbox.
+    /// </remarks>
     private void UpdateReading()
     {
         if (_state != ConnectionState.Open) return;
-        if (_input is not null || _output.Count >= _ctx.Settings.MaxPendingWriteBytes) _connection.SuspendReading();
-        else _connection.ResumeReading();
+        var room = _input is null && _output.Count < _ctx.Settings.MaxPendingWriteBytes;
+        if (room == _readAsked) return;
+        _readAsked = room;
+        if (room) _connection.ResumeReading();
+        else _connection.SuspendReading();
     }
 
     private void ReleaseInput()
