@@ -1,3 +1,4 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 namespace ActorTcp.Protocol;
 
 /// <summary>Cuts one connection's byte stream into requests; one instance per connection, not thread-safe.</summary>

@@ -1,3 +1,4 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 namespace ActorTcp.Protocol;
 
 /// <summary>What a reply looks like when it succeeds; the request that asked for it decides, so the client says it.</summary>

@@ -1,3 +1,4 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 namespace ActorTcp.Protocol;
 
 /// <summary>Telnet command bytes (RFC 854) that the text framing removes or answers.</summary>

@@ -1,3 +1,4 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 namespace ActorTcp.Protocol;
 
 /// <summary>The command a request line names; <see cref="Quit"/> covers both QUIT and EXIT.</summary>

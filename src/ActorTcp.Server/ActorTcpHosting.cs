@@ -1,3 +1,4 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using System.Reflection;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
@@ -12,12 +13,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace ActorTcp.Server;
-
-/// <summary>Registry key of the listener actor.</summary>
-internal sealed class ListenerKey;
-
-/// <summary>Registry key of the heartbeat supervisor.</summary>
-internal sealed class HeartbeatKey;
 
 internal static class ActorTcpHosting
 {
@@ -47,7 +42,7 @@ internal static class ActorTcpHosting
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
                 })
-                .WithActors((system, registry) =>
+                .WithActors((system, _) =>
                 {
                     var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("ActorTcp");
                     var stats = new ServerStats(Version, system.Scheduler.Now);
@@ -55,8 +50,6 @@ internal static class ActorTcpHosting
                     var heartbeat = system.ActorOf(
                         HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout), "heartbeat");
                     var listener = system.ActorOf(ListenerActor.Props(settings, stats, heartbeat, files, logger, status), "listener");
-                    registry.Register<HeartbeatKey>(heartbeat);
-                    registry.Register<ListenerKey>(listener);
                     AddShutdownSteps(system, listener, settings);
                 });
         });

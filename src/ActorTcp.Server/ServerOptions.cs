@@ -1,3 +1,4 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 namespace ActorTcp.Server;
 
 /// <summary>The command line: a few flags for the common settings, each turned into a HOCON override.</summary>

@@ -1,3 +1,4 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 namespace ActorTcp.Configuration;
 
 /// <summary>The process's file-descriptor limit, which bounds how many sockets (and open files) it can hold.</summary>

@@ -1,3 +1,4 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 namespace ActorTcp.Sessions;
 
 /// <summary>Why a connection ended; each has a <c>closed_&lt;reason&gt;</c> counter in STATS.</summary>
