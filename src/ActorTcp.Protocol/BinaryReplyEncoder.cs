@@ -8,7 +8,7 @@ namespace ActorTcp.Protocol;
 /// <summary>Reply lines for the binary listener: each line one frame, always UTF-8.</summary>
 public sealed class BinaryReplyEncoder : IReplyEncoder
 {
-    private const int HeaderSize = 4;
+    private const int HeaderSize = FrameHeader.Size;
 
     // No BOM, and U+FFFD instead of an exception for a lone surrogate or an invalid byte.
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);

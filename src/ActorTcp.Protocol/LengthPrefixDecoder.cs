@@ -1,5 +1,4 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
-using System.Buffers.Binary;
 
 namespace ActorTcp.Protocol;
 
@@ -8,12 +7,10 @@ namespace ActorTcp.Protocol;
 /// </summary>
 public sealed class LengthPrefixDecoder : IRequestDecoder
 {
-    private const int HeaderSize = 4;
 
     private readonly int _maxFrameBytes;
     private PooledBuffer _payload;
-    private uint _header;
-    private int _headerBytes;
+    private FrameHeader _header;
     private int _frameLength = -1;
     private long _skipBytes;
     private bool _frameReturned;
@@ -25,7 +22,7 @@ public sealed class LengthPrefixDecoder : IRequestDecoder
         _maxFrameBytes = maxFrameBytes;
     }
 
-    public int BufferedBytes => _headerBytes + _payload.Length;
+    public int BufferedBytes => _header.BufferedBytes + _payload.Length;
 
     public DecodeEvent Decode(ReadOnlySpan<byte> input, out int consumed, out ReadOnlySpan<byte> request)
     {
@@ -49,7 +46,7 @@ public sealed class LengthPrefixDecoder : IRequestDecoder
 
             if (_frameLength < 0)
             {
-                if (!TryReadHeader(input, ref i, out uint length))
+                if (!_header.TryRead(input, ref i, out uint length))
                 {
                     break;
                 }
@@ -96,8 +93,7 @@ public sealed class LengthPrefixDecoder : IRequestDecoder
         ObjectDisposedException.ThrowIf(_disposed, this);
         ForgetReturnedFrame();
         _payload.Release();
-        _header = 0;
-        _headerBytes = 0;
+        _header.Reset();
         _frameLength = -1;
         _skipBytes = 0;
         request = default;
@@ -108,33 +104,6 @@ public sealed class LengthPrefixDecoder : IRequestDecoder
     {
         _disposed = true;
         _payload.Release();
-    }
-
-    private bool TryReadHeader(ReadOnlySpan<byte> input, ref int i, out uint length)
-    {
-        if (_headerBytes == 0 && input.Length - i >= HeaderSize)
-        {
-            length = BinaryPrimitives.ReadUInt32BigEndian(input[i..]);
-            i += HeaderSize;
-            return true;
-        }
-
-        while (_headerBytes < HeaderSize && i < input.Length)
-        {
-            _header = (_header << 8) | input[i++];
-            _headerBytes++;
-        }
-
-        if (_headerBytes < HeaderSize)
-        {
-            length = 0;
-            return false;
-        }
-
-        length = _header;
-        _header = 0;
-        _headerBytes = 0;
-        return true;
     }
 
     // The previous call's request may still point into the buffer, so it is released only on the next call.

@@ -1,5 +1,4 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
-using System.Buffers.Binary;
 
 namespace ActorTcp.Protocol;
 
@@ -21,12 +20,10 @@ public sealed class ReplyReader
 
     private const byte Lf = (byte)'\n';
     private const byte Cr = (byte)'\r';
-    private const int HeaderSize = 4;
 
     private readonly int _maxLineBytes;
     private PooledBuffer _partial;
-    private uint _header;
-    private int _headerBytes;
+    private FrameHeader _header;
     private int _frameLength = -1;
     private int _dataFrameLeft;
     private bool _lineReturned;
@@ -75,7 +72,7 @@ public sealed class ReplyReader
     public string? FramingErrorReason { get; private set; }
 
     /// <summary>Bytes held in the reader's own buffer: a split line or frame and a split frame header.</summary>
-    public int BufferedBytes => _partial.Length + _headerBytes;
+    public int BufferedBytes => _partial.Length + _header.BufferedBytes;
 
     /// <summary>
     /// Says the shape of the next reply to start; each reply that starts takes it and leaves <see cref="ReplyShape.Line"/>
@@ -117,8 +114,7 @@ public sealed class ReplyReader
     {
         ForgetReturnedLine();
         line = default;
-        _header = 0;
-        _headerBytes = 0;
+        _header.Reset();
         _frameLength = -1;
         _dataFrameLeft = 0;
         if (IsBinary || FramingError != ReplyFramingError.None || _partial.Length == 0)
@@ -142,8 +138,7 @@ public sealed class ReplyReader
     {
         _lineReturned = false;
         _partial.Release();
-        _header = 0;
-        _headerBytes = 0;
+        _header.Reset();
         _frameLength = -1;
         _dataFrameLeft = 0;
         _nextShape = ReplyShape.Line;
@@ -219,7 +214,7 @@ public sealed class ReplyReader
         int i = 0;
         if (_frameLength < 0)
         {
-            if (!TryReadHeader(input, ref i, out uint length))
+            if (!_header.TryRead(input, ref i, out uint length))
             {
                 consumed = input.Length;
                 return ReplyEvent.NeedMore;
@@ -276,7 +271,7 @@ public sealed class ReplyReader
         int i = 0;
         if (_dataFrameLeft == 0)
         {
-            if (!TryReadHeader(input, ref i, out uint length))
+            if (!_header.TryRead(input, ref i, out uint length))
             {
                 consumed = input.Length;
                 return ReplyEvent.NeedMore;
@@ -365,33 +360,6 @@ public sealed class ReplyReader
         }
 
         return ReplyEvent.FramingError;
-    }
-
-    private bool TryReadHeader(ReadOnlySpan<byte> input, ref int i, out uint length)
-    {
-        if (_headerBytes == 0 && input.Length - i >= HeaderSize)
-        {
-            length = BinaryPrimitives.ReadUInt32BigEndian(input[i..]);
-            i += HeaderSize;
-            return true;
-        }
-
-        while (_headerBytes < HeaderSize && i < input.Length)
-        {
-            _header = (_header << 8) | input[i++];
-            _headerBytes++;
-        }
-
-        if (_headerBytes < HeaderSize)
-        {
-            length = 0;
-            return false;
-        }
-
-        length = _header;
-        _header = 0;
-        _headerBytes = 0;
-        return true;
     }
 
     // The previous call's line may still point into the buffer, so it is released only on the next call.

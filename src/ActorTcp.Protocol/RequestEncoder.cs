@@ -13,7 +13,7 @@ namespace ActorTcp.Protocol;
 public sealed class RequestEncoder
 {
     /// <summary>Bytes of the binary frame header.</summary>
-    public const int FrameHeaderBytes = 4;
+    public const int FrameHeaderBytes = FrameHeader.Size;
 
     // No BOM, and U+FFFD instead of an exception for a lone surrogate, as the server's reply encoders do.
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
