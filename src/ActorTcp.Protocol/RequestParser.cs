@@ -38,6 +38,7 @@ public static class RequestParser
     {
         3 when Ascii.EqualsIgnoreCase(verb, "WHO"u8) => Verb.Who,
         3 when Ascii.EqualsIgnoreCase(verb, "GET"u8) => Verb.Get,
+        3 when Ascii.EqualsIgnoreCase(verb, "KEY"u8) => Verb.Key,
         4 when Ascii.EqualsIgnoreCase(verb, "PING"u8) => Verb.Ping,
         4 when Ascii.EqualsIgnoreCase(verb, "ECHO"u8) => Verb.Echo,
         4 when Ascii.EqualsIgnoreCase(verb, "LIST"u8) => Verb.List,

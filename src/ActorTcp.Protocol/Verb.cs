@@ -15,4 +15,6 @@ public enum Verb
     Stats,
     Help,
     Quit,
+    /// <summary>KEY: the session's key for UDP heartbeats.</summary>
+    Key,
 }

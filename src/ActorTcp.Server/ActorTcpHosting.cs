@@ -1,4 +1,5 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
+using System.Net.Security;
 using System.Reflection;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
@@ -27,7 +28,8 @@ internal static class ActorTcpHosting
     /// Adds the actor system and the server's actors: the heartbeat supervisor, then the listener (which binds
     /// at once and reports through <see cref="BindingStatus"/>), and the shutdown steps: stop accepting, then drain.
     /// </summary>
-    public static IServiceCollection AddActorTcp(this IServiceCollection services, Config config, ServerSettings settings, FileStore store)
+    public static IServiceCollection AddActorTcp(
+        this IServiceCollection services, Config config, ServerSettings settings, FileStore store, SslStreamCertificateContext? tls)
     {
         var status = new BindingStatus();
         services.AddSingleton(settings);
@@ -49,7 +51,8 @@ internal static class ActorTcpHosting
                     var files = new FileService(store, new DownloadQuota(settings.MaxDownloads));
                     var heartbeat = system.ActorOf(
                         HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout), "heartbeat");
-                    var listener = system.ActorOf(ListenerActor.Props(settings, stats, heartbeat, files, logger, status), "listener");
+                    var parts = new ListenerParts(settings, stats, files, new SessionKeys(), tls, logger, status);
+                    var listener = system.ActorOf(ListenerActor.Props(parts, heartbeat), "listener");
                     AddShutdownSteps(system, listener, settings);
                 });
         });

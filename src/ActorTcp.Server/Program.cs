@@ -1,7 +1,9 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using ActorTcp.Configuration;
 using ActorTcp.Files;
+using System.Net.Security;
 using ActorTcp.Listening;
+using ActorTcp.Transport;
 using ActorTcp.Server;
 using Akka.Configuration;
 using Microsoft.Extensions.Configuration;
@@ -23,6 +25,7 @@ namespace ActorTcp.Server
             Config config;
             ServerSettings settings;
             FileStore store;
+            SslStreamCertificateContext? tls;
             try
             {
                 options = ServerOptions.Parse(args);
@@ -39,6 +42,7 @@ namespace ActorTcp.Server
                 config = LoadConfig(options);
                 settings = ServerSettings.FromConfig(config);
                 store = OpenFiles(settings.FilesRoot);
+                tls = settings.TlsPort is null ? null : TlsCertificates.Load(settings.TlsCertificate!, settings.TlsKey!);
             }
             catch (Exception e) when (e is ArgumentException or SettingsException or ConfigurationException or IOException)
             {
@@ -55,7 +59,7 @@ namespace ActorTcp.Server
             builder.Services.AddSerilog((_, logger) => logger.ReadFrom.Configuration(builder.Configuration));
             // Long enough for the drain: transfers may finish up to drain-timeout after SIGTERM.
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.DrainTimeout + TimeSpan.FromSeconds(15));
-            builder.Services.AddActorTcp(config, settings, store);
+            builder.Services.AddActorTcp(config, settings, store, tls);
 
             using var host = builder.Build();
             await host.StartAsync();
@@ -63,8 +67,8 @@ namespace ActorTcp.Server
             try
             {
                 var bound = await status.Bound.WaitAsync(TimeSpan.FromSeconds(30));
-                var binary = bound.Binary is null ? "off" : $"{bound.Binary.Address}:{bound.Binary.Port}";
-                Console.Out.WriteLine($"listening text={bound.Text.Address}:{bound.Text.Port} binary={binary}");
+                Console.Out.WriteLine(
+                    $"listening text={Shown(bound.Text)} binary={Shown(bound.Binary)} tls={Shown(bound.Tls)} udp={Shown(bound.Udp)}");
                 Console.Out.Flush();
             }
             catch (Exception e) when (e is BindFailedException or TimeoutException)
@@ -79,6 +83,9 @@ namespace ActorTcp.Server
             await Log.CloseAndFlushAsync();
             return 0;
         }
+
+        /// <summary>An address as the listening line gives it: <c>host:port</c>, or <c>off</c>.</summary>
+        private static string Shown(System.Net.IPEndPoint? endpoint) => endpoint is null ? "off" : $"{endpoint.Address}:{endpoint.Port}";
 
         /// <summary>hocon.conf (working directory first, else beside the executable), the --config overlay, then the flags.</summary>
         private static Config LoadConfig(ServerOptions options)

@@ -13,6 +13,10 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
         ["--files"] = "files-root",
         ["--idle-timeout"] = "idle-timeout",
         ["--max-connections"] = "max-connections",
+        ["--udp-port"] = "udp-port",
+        ["--tls-port"] = "tls-port",
+        ["--tls-cert"] = "tls-certificate",
+        ["--tls-key"] = "tls-key",
     };
 
     public const string Usage = """
@@ -28,15 +32,22 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           --files <folder>           folder LIST and GET serve         [config/files]
           --idle-timeout <duration>  close named clients silent this long, e.g. 30s, 2m  [30s]
           --max-connections <n|auto> connections held at once         [auto: descriptor limit - max-downloads - a reserve]
+          --udp-port <port|off>      UDP endpoint for PING, ECHO, HEARTBEAT <key>  [off]
+          --tls-port <port|off>      TLS listener (text framing inside TLS 1.2/1.3) [off]
+          --tls-cert <file>          PEM certificate chain of the TLS listener
+          --tls-key <file>           PEM private key of the TLS listener
           --version                  print the version
           --help                     print this
 
         Settings (hocon.conf, section actor-tcp; each documented there):
           host port binary-port files-root max-line-bytes max-frame-bytes idle-timeout handshake-timeout
           heartbeat-tick max-connections max-connections-per-ip max-downloads max-list-entries
-          max-pending-write-bytes backlog reuse-address drain-timeout reply-line-ending text-encoding
+          max-pending-write-bytes backlog reuse-address drain-timeout close-linger max-lingering
+          udp-port udp-max-per-second udp-max-addresses tls-port tls-certificate tls-key
+          reply-line-ending text-encoding
 
-        When both listeners are bound it prints: listening text=<host>:<port> binary=<host>:<port>|off
+        When every listener is bound it prints one line (look its keys up by name; later versions may add keys):
+          listening text=<host>:<port> binary=<host>:<port>|off tls=<host>:<port>|off udp=<host>:<port>|off
         """;
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a one-line message.</summary>

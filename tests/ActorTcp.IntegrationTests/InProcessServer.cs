@@ -22,11 +22,18 @@ internal sealed class InProcessServer : IAsyncDisposable
         _system = system;
         TextPort = bound.Text.Port;
         BinaryPort = bound.Binary?.Port ?? 0;
+        UdpPort = bound.Udp?.Port ?? 0;
     }
 
     public int TextPort { get; }
 
     public int BinaryPort { get; }
+
+    public int UdpPort { get; }
+
+    /// <summary>How many source addresses the UDP endpoint's rate table holds now.</summary>
+    public Task<int> UdpAddressesAsync() =>
+        _system.ActorSelection("/user/listener/udp").Ask<int>(Udp.GetUdpAddresses.Instance, TimeSpan.FromSeconds(10));
 
     public static async Task<InProcessServer> StartAsync(string overrides = "")
     {
@@ -38,7 +45,8 @@ internal sealed class InProcessServer : IAsyncDisposable
         var files = new FileService(new FileStore(Path.Combine(AppContext.BaseDirectory, "config", "files")), new DownloadQuota(settings.MaxDownloads));
         var heartbeat = system.ActorOf(HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout));
         var status = new BindingStatus();
-        system.ActorOf(ListenerActor.Props(settings, new ServerStats("test", system.Scheduler.Now), heartbeat, files, NullLogger.Instance, status));
+        var parts = new ListenerParts(settings, new ServerStats("test", system.Scheduler.Now), files, new SessionKeys(), null, NullLogger.Instance, status);
+        system.ActorOf(ListenerActor.Props(parts, heartbeat), "listener");
         return new InProcessServer(system, await status.Bound.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 

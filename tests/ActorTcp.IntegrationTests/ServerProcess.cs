@@ -25,6 +25,10 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int BinaryPort { get; private set; }
 
+    public int TlsPort { get; private set; }
+
+    public int UdpPort { get; private set; }
+
     public int Pid => _process.Id;
 
     /// <summary>Everything the server logged so far (its logs go to standard error).</summary>
@@ -77,7 +81,9 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         var line = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
         server.TextPort = PortOf(line, "text=");
-        server.BinaryPort = line.Contains("binary=off") ? 0 : PortOf(line, "binary=");
+        server.BinaryPort = PortOf(line, "binary=");
+        server.TlsPort = PortOf(line, "tls=");
+        server.UdpPort = PortOf(line, "udp=");
         return server;
     }
 
@@ -121,12 +127,15 @@ public sealed class ServerProcess : IAsyncDisposable
         return info;
     }
 
+    /// <summary>The port of one key of the listening line; 0 for a listener that is off or a key the line lacks.</summary>
     private static int PortOf(string line, string key)
     {
-        var start = line.IndexOf(key, StringComparison.Ordinal) + key.Length;
+        var at = line.IndexOf(" " + key, StringComparison.Ordinal);
+        if (at < 0) return 0;
+        var start = at + 1 + key.Length;
         var end = line.IndexOf(' ', start);
         var endpoint = end < 0 ? line[start..] : line[start..end];
-        return int.Parse(endpoint[(endpoint.LastIndexOf(':') + 1)..]);
+        return endpoint == "off" ? 0 : int.Parse(endpoint[(endpoint.LastIndexOf(':') + 1)..]);
     }
 
     /// <summary>Sends SIGTERM, as a service manager or Ctrl-C would, and returns the exit code.</summary>

@@ -38,6 +38,9 @@ internal sealed class FakeConnection(TestProbe probe) : IConnection
     /// <summary>True: a write is taken at once. False: it completes by a message, as when the kernel's buffer was full.</summary>
     public bool CompletesWritesAtOnce { get; set; } = true;
 
+    /// <summary>False: a TLS handshake still running.</summary>
+    public bool Established { get; set; } = true;
+
     public void Start(IActorRef session) => Session = session;
 
     public bool Write(ReadOnlyMemory<byte> data)

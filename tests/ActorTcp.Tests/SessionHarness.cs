@@ -50,7 +50,7 @@ internal sealed class SessionHarness
         var connection = new FakeConnection(probe);
         configure?.Invoke(connection);
         var scheduler = kit.Sys.Scheduler;
-        var context = new SessionContext(settings, stats, binary, Files(), NullLogger.Instance, () => scheduler.Now);
+        var context = new SessionContext(settings, stats, binary, Files(), new SessionKeys(), NullLogger.Instance, () => scheduler.Now);
         var ticket = new SessionTicket(id, System.Net.IPAddress.Loopback, scheduler.Now.UtcTicks);
         var parent = kit.Sys.ActorOf(Props.Create(() => new ListenerStandIn(directory, probe.Ref)));
         parent.Tell(SessionActor.Props(context, connection, ticket), kit.TestActor);

@@ -117,6 +117,19 @@ public sealed class TimeoutSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_tls_client_whose_handshake_has_not_finished_in_time_is_closed_without_a_line_as_tls_failed()
+    {
+        var settings = SessionHarness.Settings(Timeouts);
+        var supervisor = Sys.ActorOf(HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout));
+        var s = SessionHarness.Start(this, settings, _stats, TestActor, configure: c => c.Established = false);
+        supervisor.Tell(new Track(s.Ticket), TestActor);
+        AwaitTracking(supervisor);
+        Advance(21);
+        s.ExpectCall<Aborted>();
+        Assert.Equal(CloseReason.TlsFailed, s.ExpectCall<Stopped>().Reason);
+    }
+
+    [Fact]
     public void A_lingering_session_whose_client_keeps_its_socket_open_is_closed_after_close_linger()
     {
         var (s, _) = StartWatched();

@@ -45,6 +45,23 @@ internal sealed record ServerSettings
     /// <summary>Sockets whose session is over and that wait for the client's FIN; past it the oldest is closed at once.</summary>
     public required int MaxLingering { get; init; }
 
+    /// <summary>The UDP endpoint's port (0 = any free port); null when it is off.</summary>
+    public required int? UdpPort { get; init; }
+
+    /// <summary>Datagrams one source address may send per one-second window; the rest of that second's are dropped.</summary>
+    public required int UdpMaxPerSecond { get; init; }
+
+    /// <summary>Source addresses the UDP rate table holds at once; when full, datagrams from new addresses are dropped.</summary>
+    public required int UdpMaxAddresses { get; init; }
+
+    /// <summary>The TLS listener's port (0 = any free port); null when it is off.</summary>
+    public required int? TlsPort { get; init; }
+
+    /// <summary>PEM files of the TLS listener's certificate chain and key; both set whenever <see cref="TlsPort"/> is.</summary>
+    public required string? TlsCertificate { get; init; }
+
+    public required string? TlsKey { get; init; }
+
     /// <summary>Parses and validates; throws <see cref="SettingsException"/> with a one-line message naming the key.</summary>
     public static ServerSettings FromConfig(Config root, long? descriptorLimit = null)
     {
@@ -55,6 +72,12 @@ internal sealed record ServerSettings
         var host = Text(c, "host");
         if (!System.Net.IPAddress.TryParse(host, out _) && host != "localhost")
             throw new SettingsException($"host: '{host}' is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1)");
+
+        var tlsPort = OptionalPort(c, "tls-port");
+        var tlsCertificate = OptionalText(c, "tls-certificate");
+        var tlsKey = OptionalText(c, "tls-key");
+        if (tlsPort is not null && (tlsCertificate is null || tlsKey is null))
+            throw new SettingsException("tls-port: the TLS listener needs both tls-certificate and tls-key (PEM files)");
 
         return new ServerSettings
         {
@@ -82,6 +105,12 @@ internal sealed record ServerSettings
             TextEncoding = EncodingFrom(c, "text-encoding"),
             DescriptorLimit = limit,
             MaxLingering = MaxLingeringFrom(c, limit),
+            UdpPort = OptionalPort(c, "udp-port"),
+            UdpMaxPerSecond = PositiveInt(c, "udp-max-per-second"),
+            UdpMaxAddresses = PositiveInt(c, "udp-max-addresses"),
+            TlsPort = tlsPort,
+            TlsCertificate = tlsCertificate,
+            TlsKey = tlsKey,
         };
     }
 
@@ -115,6 +144,13 @@ internal sealed record ServerSettings
         catch (Exception e) { throw new SettingsException($"{key}: {e.Message}"); }
         if (string.IsNullOrWhiteSpace(value)) throw new SettingsException($"{key}: missing or empty");
         return value.Trim();
+    }
+
+    /// <summary>A string that may be left empty (the key unset).</summary>
+    private static string? OptionalText(Config c, string key)
+    {
+        var value = c.HasPath(key) ? c.GetString(key) : null;
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
     }
 
     private static int PositiveInt(Config c, string key) => IntIn(c, key, 1, int.MaxValue, "a whole number above 0");

@@ -2,14 +2,21 @@ using System.Net;
 using System.Net.Sockets;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
+using System.Net.Security;
 using ActorTcp.Heartbeat;
 using ActorTcp.Protocol;
 using ActorTcp.Sessions;
 using ActorTcp.Transport;
+using ActorTcp.Udp;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 
 namespace ActorTcp.Listening;
+
+/// <summary>What the listener is built from, made once by the host.</summary>
+internal sealed record ListenerParts(
+    ServerSettings Settings, ServerStats Stats, FileService Files, SessionKeys Keys,
+    SslStreamCertificateContext? Tls, ILogger Logger, BindingStatus Status);
 
 /// <summary>
 /// Binds the text and the binary listener (docs/PROTOCOL.md), admits or refuses each new connection through
@@ -25,40 +32,40 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     private readonly ServerStats _stats;
     private readonly IActorRef _heartbeat;
     private readonly FileService _files;
+    private readonly SessionKeys _keys;
+    private readonly SslStreamCertificateContext? _tls;
     private readonly ILogger _logger;
     private readonly BindingStatus _status;
     private readonly Admission _admission;
     private readonly HashSet<SessionTicket> _live = new();
     private readonly LingeringSockets<SessionTicket> _lingering;
     private readonly List<SessionTicket> _evicted = new();
-    private readonly List<SocketAcceptor> _acceptors = new(2);
-
-    private SessionContext _text = null!;
-    private SessionContext? _binary;
+    private readonly List<SocketAcceptor> _acceptors = new(3);
+    private readonly Dictionary<ListenerKind, SessionContext> _contexts = new(3);
     private long _nextId;
     private IActorRef? _drainRequester;
     private string _lastSummary = "";
     private bool _sessionMailbox;
     private bool _lingeringToldToClose;
 
-    public ListenerActor(
-        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status)
+    public ListenerActor(ListenerParts parts, IActorRef heartbeat)
     {
-        _settings = settings;
-        _stats = stats;
+        _settings = parts.Settings;
+        _stats = parts.Stats;
         _heartbeat = heartbeat;
-        _files = files;
-        _logger = logger;
-        _status = status;
-        _admission = new Admission(settings.MaxConnections, settings.MaxConnectionsPerIp);
-        _lingering = new LingeringSockets<SessionTicket>(settings.MaxLingering, settings.MaxConnectionsPerIp);
+        _files = parts.Files;
+        _keys = parts.Keys;
+        _tls = parts.Tls;
+        _logger = parts.Logger;
+        _status = parts.Status;
+        _admission = new Admission(_settings.MaxConnections, _settings.MaxConnectionsPerIp);
+        _lingering = new LingeringSockets<SessionTicket>(_settings.MaxLingering, _settings.MaxConnectionsPerIp);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(
-        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status) =>
-        Akka.Actor.Props.Create(() => new ListenerActor(settings, stats, heartbeat, files, logger, status));
+    public static Props Props(ListenerParts parts, IActorRef heartbeat) =>
+        Akka.Actor.Props.Create(() => new ListenerActor(parts, heartbeat));
 
     /// <summary>A crash inside one session closes that client alone; the listener and every other client go on.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => SessionFailures();
@@ -71,8 +78,8 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         _sessionMailbox = Context.System.Settings.Config.HasPath(SessionMailbox.ConfigPath);
         var scheduler = Context.System.Scheduler;
         Func<DateTimeOffset> now = () => scheduler.Now;
-        _text = new SessionContext(_settings, _stats, binary: false, _files, _logger, now);
-        if (_settings.BinaryPort is not null) _binary = new SessionContext(_settings, _stats, binary: true, _files, _logger, now);
+        foreach (var kind in Enum.GetValues<ListenerKind>())
+            _contexts[kind] = new SessionContext(_settings, _stats, binary: kind == ListenerKind.Binary, _files, _keys, _logger, now);
         Listen();
         Timers.StartPeriodicTimer("summary", LogSummary.Instance, SummaryInterval);
     }
@@ -164,33 +171,61 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
 
     private IPAddress HostAddress => _settings.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(_settings.Host);
 
+    /// <summary>Binds every listener that is on; the first that cannot be had fails the start with its one line.</summary>
     private void Listen()
     {
+        var wanted = new List<(ListenerKind Kind, int Port)> { (ListenerKind.Text, _settings.Port) };
+        if (_settings.BinaryPort is { } binaryPort) wanted.Add((ListenerKind.Binary, binaryPort));
+        if (_settings.TlsPort is { } tlsPort) wanted.Add((ListenerKind.Tls, tlsPort));
+        var bound = new Dictionary<ListenerKind, IPEndPoint>();
+        Socket? udp = null;
+        var trying = "";
         try
         {
-            _acceptors.Add(SocketAcceptor.Listen(new IPEndPoint(HostAddress, _settings.Port), _settings.Backlog, _settings.ReuseAddress));
-            if (_settings.BinaryPort is { } binaryPort)
-                _acceptors.Add(SocketAcceptor.Listen(new IPEndPoint(HostAddress, binaryPort), _settings.Backlog, _settings.ReuseAddress));
+            foreach (var (kind, port) in wanted)
+            {
+                trying = $"{HostAddress}:{port}";
+                var acceptor = SocketAcceptor.Listen(new IPEndPoint(HostAddress, port), _settings.Backlog, _settings.ReuseAddress);
+                _acceptors.Add(acceptor);
+                bound[kind] = acceptor.LocalEndPoint;
+            }
+            if (_settings.UdpPort is { } udpPort)
+            {
+                trying = $"UDP {HostAddress}:{udpPort}";
+                udp = UdpEndpoint.Bind(new IPEndPoint(HostAddress, udpPort));
+            }
         }
         catch (SocketException e)
         {
-            var port = _acceptors.Count == 0 ? _settings.Port : _settings.BinaryPort;
-            _status.Fail($"cannot listen on {HostAddress}:{port}: {e.Message}");
+            foreach (var acceptor in _acceptors) acceptor.Dispose();
+            _acceptors.Clear();
+            _status.Fail($"cannot listen on {trying}: {e.Message}");
             return;
         }
-        for (var i = 0; i < _acceptors.Count; i++) _acceptors[i].Start(Self, binary: i == 1, _logger);
+        for (var i = 0; i < _acceptors.Count; i++) _acceptors[i].Start(Self, wanted[i].Kind, _logger);
+        var udpEndpoint = udp?.LocalEndPoint as IPEndPoint;
+        if (udp is not null) StartUdp(udp);
 
-        var text = _acceptors[0].LocalEndPoint;
-        var binary = _acceptors.Count > 1 ? _acceptors[1].LocalEndPoint : null;
         _logger.LogInformation(
-            "Listening on text {TextEndpoint} and binary {BinaryEndpoint}; capacity {MaxConnections} connections ({Source}, descriptor limit {DescriptorLimit})",
-            text, (object?)binary ?? "off", _settings.MaxConnections,
-            _settings.MaxConnectionsIsAuto ? "auto" : "configured", _settings.DescriptorLimit);
+            "Listening on text {TextEndpoint}, binary {BinaryEndpoint}, TLS {TlsEndpoint}, UDP {UdpEndpoint}; capacity {MaxConnections} connections ({Source}, descriptor limit {DescriptorLimit})",
+            bound[ListenerKind.Text], Shown(bound.GetValueOrDefault(ListenerKind.Binary)), Shown(bound.GetValueOrDefault(ListenerKind.Tls)),
+            Shown(udpEndpoint), _settings.MaxConnections, _settings.MaxConnectionsIsAuto ? "auto" : "configured", _settings.DescriptorLimit);
         if (_settings.MaxConnectionsRequested is { } requested)
             _logger.LogWarning(
                 "max-connections {Requested} is more than the descriptor limit {DescriptorLimit} leaves; holding {MaxConnections}",
                 requested, _settings.DescriptorLimit, _settings.MaxConnections);
-        _status.Succeed(new BoundEndpoints(text, binary));
+        _status.Succeed(new BoundEndpoints(
+            bound[ListenerKind.Text], bound.GetValueOrDefault(ListenerKind.Binary), bound.GetValueOrDefault(ListenerKind.Tls), udpEndpoint));
+    }
+
+    private static object Shown(IPEndPoint? endpoint) => (object?)endpoint ?? "off";
+
+    private void StartUdp(Socket socket)
+    {
+        var scheduler = Context.System.Scheduler;
+        var rates = new RateWindows(_settings.UdpMaxPerSecond, _settings.UdpMaxAddresses);
+        var responder = new UdpResponder(_settings.MaxLineBytes, rates, _keys, () => scheduler.Now.UtcTicks);
+        Context.ActorOf(UdpEndpoint.Props(socket, responder, _settings.MaxLineBytes, _logger), "udp");
     }
 
     /// <summary>Admits a new connection as a session, or says the refusal's one line and closes it.</summary>
@@ -199,7 +234,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         var socket = accepted.Socket;
         var remote = socket.RemoteEndPoint as IPEndPoint;
         var address = remote?.Address ?? IPAddress.None;
-        var context = accepted.Binary ? _binary! : _text;
+        var context = _contexts[accepted.Listener];
         var verdict = _admission.Decide(address, shuttingDown);
         if (verdict != Verdict.Admit)
         {
@@ -210,21 +245,23 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
                 _ => (CloseReason.Shutdown, Replies.ShuttingDown),
             };
             _stats.ConnectionRefused(reason);
-            Refuse(socket, context.Encoder, line);
+            if (accepted.Listener == ListenerKind.Tls) _ = RefuseOverTlsAsync(socket, line);
+            else Refuse(socket, context.Encoder, line);
             _logger.LogDebug("Connection from {Remote} refused: {CloseReason}", remote, reason);
             return;
         }
 
         var id = ++_nextId;
         var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks);
-        var props = SessionActor.Props(context, new SocketConnection(socket), ticket);
+        IConnection connection = accepted.Listener == ListenerKind.Tls ? new TlsConnection(socket, _tls!) : new SocketConnection(socket);
+        var props = SessionActor.Props(context, connection, ticket);
         if (_sessionMailbox) props = props.WithMailbox(SessionMailbox.ConfigPath);
         ticket.Session = Context.ActorOf(props, "c" + id);
         _live.Add(ticket);
         _stats.ConnectionOpened();
         _heartbeat.Tell(new Track(ticket));
         _logger.LogDebug("Connection {ConnectionId} from {Remote} accepted on the {Listener} listener",
-            id, remote, accepted.Binary ? "binary" : "text");
+            id, remote, accepted.Listener);
     }
 
     /// <summary>Says one line, in the framing of the listener the client came to, to a refused socket and closes it.</summary>
@@ -246,12 +283,33 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
+    /// A refused client on the TLS listener gets the handshake, then its one line inside TLS, then the close; a client
+    /// that does not finish the handshake within handshake-timeout gets nothing.
+    /// </summary>
+    private async Task RefuseOverTlsAsync(Socket socket, string line)
+    {
+        using var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        using var deadline = new CancellationTokenSource(_settings.HandshakeTimeout);
+        try
+        {
+            if (!await TlsConnection.HandshakeAsync(ssl, _tls!, deadline.Token)) return;
+            var output = new System.Buffers.ArrayBufferWriter<byte>(64);
+            _contexts[ListenerKind.Tls].Encoder.WriteLine(output, line);
+            await ssl.WriteAsync(output.WrittenMemory, deadline.Token);
+            await ssl.ShutdownAsync();
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException) { }
+    }
+
+    /// <summary>
     /// A session is over as a client: its close is counted and its place freed now, not when its socket is finally
     /// released. A lingering socket is kept within its bounds; past them the oldest is closed at once.
     /// </summary>
     private void OnSessionEnded(SessionTicket ticket, CloseReason reason, bool lingering)
     {
         if (!_live.Remove(ticket)) return;
+        _keys.Forget(ticket);
         _admission.Release(ticket.Remote);
         _stats.ConnectionEnded(reason);
         if (lingering)

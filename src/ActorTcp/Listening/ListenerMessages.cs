@@ -3,8 +3,8 @@ using System.Net;
 
 namespace ActorTcp.Listening;
 
-/// <summary>Where the listeners are bound, once both are.</summary>
-internal sealed record BoundEndpoints(IPEndPoint Text, IPEndPoint? Binary);
+/// <summary>Where the listeners are bound, once all are; null for one that is off.</summary>
+internal sealed record BoundEndpoints(IPEndPoint Text, IPEndPoint? Binary, IPEndPoint? Tls, IPEndPoint? Udp);
 
 /// <summary>Refuse new connections from now on (both listeners); answered with <see cref="StoppedAccepting"/>.</summary>
 internal sealed class StopAccepting

@@ -24,6 +24,8 @@ internal enum CloseReason
     TransferFailed,
     /// <summary>The session actor threw; only that client was closed.</summary>
     Crash,
+    /// <summary>The TLS handshake failed or had not finished within handshake-timeout; closed without a line.</summary>
+    TlsFailed,
 }
 
 internal static class CloseReasons
@@ -44,6 +46,7 @@ internal static class CloseReasons
         CloseReason.Reset => "closed_reset",
         CloseReason.TransferFailed => "closed_transfer_failed",
         CloseReason.Crash => "closed_crash",
+        CloseReason.TlsFailed => "closed_tls_failed",
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 }

@@ -20,12 +20,15 @@ internal enum StepKind
     List,
     /// <summary>GET of <see cref="Step.Get"/>; requests wait until the transfer is over.</summary>
     Get,
+    /// <summary>KEY: answer with the session's key for UDP heartbeats (<see cref="Conversation.WriteKey"/>).</summary>
+    Key,
 }
 
 internal readonly record struct Step(StepKind Kind, CloseReason Reason = default, string? Argument = null, GetRequest? Get = null)
 {
     public static readonly Step Continue = new(StepKind.Continue);
     public static readonly Step Who = new(StepKind.Who);
+    public static readonly Step Key = new(StepKind.Key);
 }
 
 /// <summary>
@@ -44,6 +47,7 @@ internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameByte
         "LIST [<folder>] - the files served: OK <n>, then <size> <path> per line",
         "GET <path> [<offset> [<length>]] - OK <n>, then n raw bytes of the file",
         "STATS - server counters as key=value pairs",
+        "KEY - your key for UDP heartbeats: OK <key>",
         "HELP - this list",
         "QUIT - says Goodbye! and closes (EXIT works too)",
     ];
@@ -112,6 +116,8 @@ internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameByte
                 return Step.Continue;
             case Verb.Who:
                 return Step.Who;
+            case Verb.Key:
+                return Step.Key;
             case Verb.List:
                 return StartList(Decode(line[request.ArgsStart..]), output);
             case Verb.Get:
@@ -167,6 +173,8 @@ internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameByte
         Reply(output, Replies.Ok(names.Count));
         foreach (var name in names) Reply(output, name);
     }
+
+    public void WriteKey(string key, IBufferWriter<byte> output) => Reply(output, Replies.OkPrefix + key);
 
     public void WriteList(string folder, ListResult result, IBufferWriter<byte> output)
     {

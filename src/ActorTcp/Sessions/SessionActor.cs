@@ -316,6 +316,9 @@ internal sealed class SessionActor : UntypedActor
             case StepKind.Close:
                 Close(step.Reason, null);
                 break;
+            case StepKind.Key:
+                _ctx.Conversation.WriteKey(_ctx.Keys.KeyOf(_ticket), _output);
+                break;
             case StepKind.Who:
                 _work = Work.Waiting;
                 Context.Parent.Tell(WhoRequest.Instance);
@@ -425,7 +428,12 @@ internal sealed class SessionActor : UntypedActor
         if (_state == ConnectionState.Gone) return;
         if (_state != ConnectionState.Lingering)
         {
-            _closeReason ??= kind == CloseKind.Graceful ? CloseReason.PeerClosed : CloseReason.Reset;
+            _closeReason ??= kind switch
+            {
+                CloseKind.Graceful => CloseReason.PeerClosed,
+                CloseKind.HandshakeFailed => CloseReason.TlsFailed,
+                _ => CloseReason.Reset,
+            };
             if (kind != CloseKind.Graceful) _ctx.Logger.LogDebug("Connection {ConnectionId} failed: {CloseKind}", _ticket.Id, kind);
         }
         Advance(Signal.ConnectionGone);
@@ -433,6 +441,12 @@ internal sealed class SessionActor : UntypedActor
 
     private void OnTimeout(SessionTimeout timeout)
     {
+        if (!_connection.Established)
+        {
+            // The handshake clock covers the TLS handshake too; a line now could not be read, so none is sent.
+            Abort(CloseReason.TlsFailed);
+            return;
+        }
         switch (_state)
         {
             case ConnectionState.Closing:

@@ -9,12 +9,13 @@ namespace ActorTcp.Sessions;
 /// <summary>Everything the sessions of one listener share: one instance per listener, not per connection.</summary>
 internal sealed class SessionContext
 {
-    public SessionContext(ServerSettings settings, ServerStats stats, bool binary, FileService files, ILogger logger, Func<DateTimeOffset> now)
+    public SessionContext(ServerSettings settings, ServerStats stats, bool binary, FileService files, SessionKeys keys, ILogger logger, Func<DateTimeOffset> now)
     {
         Settings = settings;
         Stats = stats;
         Binary = binary;
         Files = files;
+        Keys = keys;
         Logger = logger;
         IReplyEncoder encoder = binary ? BinaryReplyEncoder.Instance : new TextReplyEncoder(settings.TextEncoding, settings.CrlfReplies);
         Conversation = new Conversation(
@@ -32,6 +33,9 @@ internal sealed class SessionContext
     public ILogger Logger { get; }
 
     public FileService Files { get; }
+
+    /// <summary>The server's UDP heartbeat keys.</summary>
+    public SessionKeys Keys { get; }
 
     /// <summary>The dialog and the commands, with this listener's reply encoder.</summary>
     public Conversation Conversation { get; }

@@ -17,6 +17,9 @@ internal sealed class SessionTicket(long id, IPAddress remote, long openedAtTick
 
     public long Id { get; } = id;
 
+    /// <summary>The session's UDP heartbeat key (see <see cref="SessionKeys"/>); null until the client asks for it.</summary>
+    public byte[]? Key { get; set; }
+
     public IPAddress Remote { get; } = remote;
 
     public long OpenedAtTicks { get; } = openedAtTicks;

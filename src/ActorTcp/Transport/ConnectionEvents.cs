@@ -41,6 +41,8 @@ internal enum CloseKind
     Aborted,
     /// <summary>Any other socket error.</summary>
     Error,
+    /// <summary>The TLS handshake failed (a plaintext client, a protocol or certificate mismatch).</summary>
+    HandshakeFailed,
 }
 
 /// <summary>The connection is gone and its socket released; nothing more will arrive.</summary>
@@ -50,6 +52,7 @@ internal sealed class Closed
     public static readonly Closed Reset = new(CloseKind.Reset);
     public static readonly Closed Aborted = new(CloseKind.Aborted);
     public static readonly Closed Error = new(CloseKind.Error);
+    public static readonly Closed HandshakeFailed = new(CloseKind.HandshakeFailed);
 
     private Closed(CloseKind kind) => Kind = kind;
 
@@ -60,6 +63,7 @@ internal sealed class Closed
         CloseKind.Graceful => Graceful,
         CloseKind.Reset => Reset,
         CloseKind.Aborted => Aborted,
+        CloseKind.HandshakeFailed => HandshakeFailed,
         _ => Error,
     };
 }

@@ -13,6 +13,12 @@ internal interface IConnection
     void Start(IActorRef session);
 
     /// <summary>
+    /// False while the connection is still being set up (a TLS handshake): writes made meanwhile wait for it, and a
+    /// session that runs out of time then closes without a line, since none could be read.
+    /// </summary>
+    bool Established { get; }
+
+    /// <summary>
     /// Sends bytes. Returns true when the transport took them all at once; otherwise it holds
     /// <paramref name="data"/> until the session receives <see cref="WriteCompleted"/>, and the session writes
     /// nothing before that.

@@ -7,7 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace ActorTcp.Transport;
 
 /// <summary>A connection the acceptor took; the listener admits it or refuses it.</summary>
-internal sealed record SocketAccepted(Socket Socket, bool Binary);
+/// <summary>The three TCP listeners: they run the same session and differ in framing, and TLS in what carries it.</summary>
+internal enum ListenerKind { Text, Binary, Tls }
+
+internal sealed record SocketAccepted(Socket Socket, ListenerKind Listener);
 
 /// <summary>
 /// A listening socket and its accept loop, which hands each new connection to the listener actor. Out of
@@ -42,9 +45,9 @@ internal sealed class SocketAcceptor : IDisposable
         }
     }
 
-    public void Start(IActorRef listener, bool binary, ILogger logger) => _ = AcceptLoopAsync(listener, binary, logger);
+    public void Start(IActorRef listener, ListenerKind kind, ILogger logger) => _ = AcceptLoopAsync(listener, kind, logger);
 
-    private async Task AcceptLoopAsync(IActorRef listener, bool binary, ILogger logger)
+    private async Task AcceptLoopAsync(IActorRef listener, ListenerKind kind, ILogger logger)
     {
         var lastWarning = DateTime.MinValue;
         while (true)
@@ -52,7 +55,7 @@ internal sealed class SocketAcceptor : IDisposable
             try
             {
                 var client = await _socket.AcceptAsync();
-                listener.Tell(new SocketAccepted(client, binary), ActorRefs.NoSender);
+                listener.Tell(new SocketAccepted(client, kind), ActorRefs.NoSender);
             }
             catch (ObjectDisposedException)
             {

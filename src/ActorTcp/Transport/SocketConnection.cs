@@ -31,6 +31,7 @@ internal sealed class SocketConnection : IConnection
     private bool _sending;
     private bool _finAfterSend;
     private bool _halfClosed;
+    private bool _finSent;
     private bool _peerFinished;
     private bool _gone;
 
@@ -41,6 +42,8 @@ internal sealed class SocketConnection : IConnection
         // Synchronous sends and receives must never block the session's thread: they take what there is and say so.
         _socket.Blocking = false;
     }
+
+    public bool Established => true;
 
     public void Start(IActorRef session)
     {
@@ -147,6 +150,7 @@ internal sealed class SocketConnection : IConnection
         bool restart;
         lock (_gate)
         {
+            _finSent = true;
             peerFinished = _peerFinished;
             _wantsBytes = true;
             restart = _parked && !peerFinished;
@@ -249,13 +253,13 @@ internal sealed class SocketConnection : IConnection
 
     private void OnEndOfStream()
     {
-        bool halfClosed;
+        bool finished;
         lock (_gate)
         {
             _peerFinished = true;
-            halfClosed = _halfClosed && !_finAfterSend;
+            finished = _finSent;
         }
-        if (halfClosed) Gone(CloseKind.Graceful);
+        if (finished) Gone(CloseKind.Graceful);
         else _session.Tell(PeerClosed.Instance, ActorRefs.NoSender);
     }
 
