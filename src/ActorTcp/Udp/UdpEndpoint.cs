@@ -89,22 +89,61 @@ internal sealed class UdpEndpoint : UntypedActor
                 _logger.LogWarning("UDP receive failed: {Error}", e.SocketErrorCode);
                 continue;
             }
-            if (length > _maxLineBytes + 2) continue;
-            var n = _responder.Handle(datagram.AsSpan(0, length), SourceOf(from), Environment.TickCount64, answer);
-            if (n == UdpResponder.Silence) continue;
-            try
+            // Then take whatever else is queued without going back to the event loop: under a flood that is most
+            // datagrams, and a non-blocking receive costs far less than an asynchronous one.
+            do
             {
-                _socket.SendTo(answer.AsSpan(0, n), SocketFlags.None, from);
+                if (!Answer(datagram, length, answer, from)) return;
             }
-            catch (SocketException)
+            while (TryReceiveNow(datagram, from, out length));
+        }
+    }
+
+    private bool TryReceiveNow(byte[] datagram, SocketAddress from, out int length)
+    {
+        length = 0;
+        try
+        {
+            // Available is the size of the next queued datagram: 0 means none (or an empty one, which the
+            // asynchronous receive then takes), and asking costs less than a receive that fails.
+            while (_socket.Available > 0)
             {
-                // A full send buffer or an unreachable sender: the answer is lost, as a datagram may be.
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
+                try
+                {
+                    length = _socket.ReceiveFrom(datagram, SocketFlags.None, from);
+                    return true;
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.MessageSize or SocketError.ConnectionReset)
+                {
+                }
             }
         }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Anything else surfaces on the next asynchronous receive.
+        }
+        return false;
+    }
+
+    /// <summary>Answers one datagram if it asks for an answer; false once the socket is gone.</summary>
+    private bool Answer(byte[] datagram, int length, byte[] answer, SocketAddress from)
+    {
+        if (length > _maxLineBytes + 2) return true;
+        var n = _responder.Handle(datagram.AsSpan(0, length), SourceOf(from), Environment.TickCount64, answer);
+        if (n == UdpResponder.Silence) return true;
+        try
+        {
+            _socket.SendTo(answer.AsSpan(0, n), SocketFlags.None, from);
+        }
+        catch (SocketException)
+        {
+            // A full send buffer or an unreachable sender: the answer is lost, as a datagram may be.
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+        return true;
     }
 
     /// <summary>The sender's IP address (whatever its port) as one number: IPv4 in the low 32 bits.</summary>
