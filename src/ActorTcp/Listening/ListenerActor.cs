@@ -207,9 +207,10 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         if (udp is not null) StartUdp(udp);
 
         _logger.LogInformation(
-            "Listening on text {TextEndpoint}, binary {BinaryEndpoint}, TLS {TlsEndpoint}, UDP {UdpEndpoint}; capacity {MaxConnections} connections ({Source}, descriptor limit {DescriptorLimit})",
+            "Listening on text {TextEndpoint}, binary {BinaryEndpoint}, TLS {TlsEndpoint}, UDP {UdpEndpoint}; capacity {MaxConnections} connections ({Source}, descriptor limit {DescriptorLimit}); readiness from {Readiness}",
             bound[ListenerKind.Text], Shown(bound.GetValueOrDefault(ListenerKind.Binary)), Shown(bound.GetValueOrDefault(ListenerKind.Tls)),
-            Shown(udpEndpoint), _settings.MaxConnections, _settings.MaxConnectionsIsAuto ? "auto" : "configured", _settings.DescriptorLimit);
+            Shown(udpEndpoint), _settings.MaxConnections, _settings.MaxConnectionsIsAuto ? "auto" : "configured", _settings.DescriptorLimit,
+            EpollLoops.Supported ? "epoll loops" : "asynchronous receives");
         if (_settings.MaxConnectionsRequested is { } requested)
             _logger.LogWarning(
                 "max-connections {Requested} is more than the descriptor limit {DescriptorLimit} leaves; holding {MaxConnections}",

@@ -6,12 +6,13 @@ using Akka.Actor;
 namespace ActorTcp.Transport;
 
 /// <summary>
-/// A plain <see cref="Socket"/> behind the session's seam, without a connection actor. An idle connection waits on
-/// a zero-byte receive and holds no buffer; reads are pulled one at a time by the session, each handed over in a
-/// pooled buffer of its own size; a write goes straight to the kernel from the session's own turn, with no message
-/// unless the kernel's buffer is full.
+/// A plain <see cref="Socket"/> behind the session's seam, without a connection actor. An idle connection waits
+/// for readiness from the <see cref="EpollLoops"/> (or, where they cannot run, on a zero-byte receive) and holds no
+/// buffer; reads are pulled one at a time by the session, each done without blocking and handed over in a pooled
+/// buffer of its own size; a write goes straight to the kernel from the session's own turn, with no message unless
+/// the kernel's buffer is full.
 /// </summary>
-internal sealed class SocketConnection : IConnection
+internal sealed class SocketConnection : IConnection, IReadable
 {
     /// <summary>The most one read takes: bounds what a session is handed at once.</summary>
     private const int ReadSize = 16 * 1024;
@@ -24,6 +25,9 @@ internal sealed class SocketConnection : IConnection
     [ThreadStatic] private static byte[]? t_readBuffer;
 
     private readonly Socket _socket;
+    private readonly EpollLoops? _loops = EpollLoops.Supported ? EpollLoops.Instance : null;
+    private EpollLoops.Registration _registration;
+    private int _fd;
     private readonly object _gate = new();
     private IActorRef _session = ActorRefs.Nobody;
     private bool _wantsBytes = true;
@@ -48,7 +52,63 @@ internal sealed class SocketConnection : IConnection
     public void Start(IActorRef session)
     {
         _session = session;
-        _ = ReadLoopAsync();
+        if (_loops is null)
+        {
+            _ = ReadLoopAsync();
+            return;
+        }
+        _fd = (int)_socket.Handle;
+        _registration = _loops.Register(_fd, this);
+        lock (_gate) ArmLocked();
+    }
+
+    /// <summary>
+    /// Asks the epoll loop for the next readable moment. Only under the gate and only while the socket is open: the
+    /// descriptor is removed from epoll and closed under the same gate, so an arming can never reach a number the
+    /// kernel has already given to another connection.
+    /// </summary>
+    private void ArmLocked()
+    {
+        if (!_gone) _loops!.Arm(_fd, _registration);
+    }
+
+    /// <summary>Waits for the next readable moment again, after the session asked for bytes while none was awaited.</summary>
+    private void WaitForBytes()
+    {
+        if (_loops is null) _ = ReadLoopAsync();
+        else lock (_gate) ArmLocked();
+    }
+
+    /// <summary>The epoll loop says the socket is readable (one event per arming).</summary>
+    public void OnReadable()
+    {
+        bool discard;
+        lock (_gate)
+        {
+            if (_gone) return;
+            if (!_wantsBytes)
+            {
+                _parked = true;
+                return;
+            }
+            discard = _halfClosed;
+            if (!discard) _wantsBytes = false;
+        }
+        try
+        {
+            if (!ReadOnce(discard)) return;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Gone(CloseKind.Error);
+            return;
+        }
+        lock (_gate)
+        {
+            // The session asks for the next read when it has dealt with this one; until then nothing is awaited.
+            _parked = !_wantsBytes;
+            if (_wantsBytes) ArmLocked();
+        }
     }
 
     public bool Write(ReadOnlyMemory<byte> data)
@@ -124,8 +184,8 @@ internal sealed class SocketConnection : IConnection
             if (!_parked) return;
             _parked = false;
         }
-        // The loop parked because bytes were waiting that nobody wanted: it restarts here, and takes them at once.
-        _ = ReadLoopAsync();
+        // Nothing awaits readiness (bytes were waiting that nobody wanted, or the last read was just handed over).
+        WaitForBytes();
     }
 
     public void HalfClose()
@@ -157,7 +217,7 @@ internal sealed class SocketConnection : IConnection
             _parked = false;
         }
         if (peerFinished) Gone(CloseKind.Graceful);
-        else if (restart) _ = ReadLoopAsync();
+        else if (restart) WaitForBytes();
     }
 
     public void Close()
@@ -166,13 +226,14 @@ internal sealed class SocketConnection : IConnection
         {
             if (_gone) return;
             _gone = true;
+            LeaveLoopLocked();
         }
         try { _socket.Shutdown(SocketShutdown.Send); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         // Closing a socket with unread input makes the kernel reset the connection, and a reset destroys what is
         // still queued for the client: read away whatever has arrived before letting go.
         DiscardAvailableInput();
-        _socket.Dispose();
+        Release();
     }
 
     public void Abort()
@@ -181,11 +242,20 @@ internal sealed class SocketConnection : IConnection
         {
             if (_gone) return;
             _gone = true;
+            LeaveLoopLocked();
         }
         try { _socket.LingerState = new LingerOption(true, 0); }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
-        _socket.Dispose();
+        Release();
     }
+
+    /// <summary>Leaves the epoll loop while the descriptor is still ours (it is closed only after, by Release).</summary>
+    private void LeaveLoopLocked()
+    {
+        if (_loops is not null && _fd != 0) _loops.Unregister(_fd, _registration);
+    }
+
+    private void Release() => _socket.Dispose();
 
     private async Task ReadLoopAsync()
     {
@@ -284,8 +354,9 @@ internal sealed class SocketConnection : IConnection
         {
             if (_gone) return;
             _gone = true;
+            LeaveLoopLocked();
         }
-        _socket.Dispose();
+        Release();
         _session.Tell(Closed.Of(kind), ActorRefs.NoSender);
     }
 
