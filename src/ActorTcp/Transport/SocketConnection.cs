@@ -27,7 +27,7 @@ internal sealed class SocketConnection : IConnection, IReadable
     private readonly Socket _socket;
     private readonly EpollLoops? _loops = EpollLoops.Supported ? EpollLoops.Instance : null;
     private EpollLoops.Registration _registration;
-    private int _fd;
+    private readonly int _fd;
     private readonly object _gate = new();
     private IActorRef _session = ActorRefs.Nobody;
     private bool _wantsBytes = true;
@@ -43,8 +43,11 @@ internal sealed class SocketConnection : IConnection, IReadable
     {
         _socket = socket;
         _socket.NoDelay = true;
+        _fd = (int)socket.Handle;
         // Synchronous sends and receives must never block the session's thread: they take what there is and say so.
-        _socket.Blocking = false;
+        // With the epoll loops they are made without waiting by their own flag (MSG_DONTWAIT), which spares the
+        // socket the asynchronous state .NET creates for one switched to non-blocking.
+        if (_loops is null) _socket.Blocking = false;
     }
 
     public bool Established => true;
@@ -57,7 +60,6 @@ internal sealed class SocketConnection : IConnection, IReadable
             _ = ReadLoopAsync();
             return;
         }
-        _fd = (int)_socket.Handle;
         _registration = _loops.Register(_fd, this);
         lock (_gate) ArmLocked();
     }
@@ -121,7 +123,7 @@ internal sealed class SocketConnection : IConnection, IReadable
             SocketError error;
             try
             {
-                n = _socket.Send(bytes[sent..], SocketFlags.None, out error);
+                n = SendNow(bytes[sent..], out error);
             }
             catch (ObjectDisposedException)
             {
@@ -252,7 +254,7 @@ internal sealed class SocketConnection : IConnection, IReadable
     /// <summary>Leaves the epoll loop while the descriptor is still ours (it is closed only after, by Release).</summary>
     private void LeaveLoopLocked()
     {
-        if (_loops is not null && _fd != 0) _loops.Unregister(_fd, _registration);
+        if (_loops is not null && _registration.Token != 0) _loops.Unregister(_fd, _registration);
     }
 
     private void Release() => _socket.Dispose();
@@ -297,7 +299,7 @@ internal sealed class SocketConnection : IConnection, IReadable
     private bool ReadOnce(bool discard)
     {
         var buffer = t_readBuffer ??= new byte[ReadSize];
-        var n = _socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out var error);
+        var n = ReceiveNow(buffer, out var error);
         if (error == SocketError.WouldBlock)
         {
             if (!discard) lock (_gate) _wantsBytes = true;
@@ -340,7 +342,7 @@ internal sealed class SocketConnection : IConnection, IReadable
         {
             for (var i = 0; i < DiscardReads; i++)
             {
-                var n = _socket.Receive(buffer, 0, buffer.Length, SocketFlags.None, out var error);
+                var n = ReceiveNow(buffer, out var error);
                 if (error != SocketError.Success || n == 0) return;
             }
         }
@@ -358,6 +360,40 @@ internal sealed class SocketConnection : IConnection, IReadable
         }
         Release();
         _session.Tell(Closed.Of(kind), ActorRefs.NoSender);
+    }
+
+    private int SendNow(ReadOnlySpan<byte> bytes, out SocketError error)
+    {
+        if (_loops is null) return _socket.Send(bytes, SocketFlags.None, out error);
+        var handle = _socket.SafeHandle;
+        var added = false;
+        try
+        {
+            // Held across the call, as .NET holds it, so a close on another thread cannot free the descriptor
+            // (and the kernel give its number to a new connection) in the middle of it.
+            handle.DangerousAddRef(ref added);
+            return NativeSocket.Send(_fd, bytes, out error);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    private int ReceiveNow(Span<byte> buffer, out SocketError error)
+    {
+        if (_loops is null) return _socket.Receive(buffer, SocketFlags.None, out error);
+        var handle = _socket.SafeHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return NativeSocket.Receive(_fd, buffer, out error);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
     }
 
     /// <summary>Socket errors sorted once, here, into the kinds a session acts on.</summary>

@@ -1,0 +1,51 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace ActorTcp.Transport;
+
+/// <summary>send(2) and recv(2) that never wait (MSG_DONTWAIT), on a descriptor that stays in blocking mode.</summary>
+internal static class NativeSocket
+{
+    private const int DontWait = 0x40;
+    private const int NoSignal = 0x4000;
+
+    public static int Send(int fd, ReadOnlySpan<byte> bytes, out SocketError error)
+    {
+        var n = send(fd, ref MemoryMarshal.GetReference(bytes), bytes.Length, DontWait | NoSignal);
+        return Result(n, out error);
+    }
+
+    public static int Receive(int fd, Span<byte> buffer, out SocketError error)
+    {
+        var n = recv(fd, ref MemoryMarshal.GetReference(buffer), buffer.Length, DontWait);
+        return Result(n, out error);
+    }
+
+    private static int Result(nint n, out SocketError error)
+    {
+        if (n >= 0)
+        {
+            error = SocketError.Success;
+            return (int)n;
+        }
+        error = Marshal.GetLastPInvokeError() switch
+        {
+            11 => SocketError.WouldBlock,        // EAGAIN
+            4 => SocketError.Interrupted,        // EINTR
+            104 => SocketError.ConnectionReset,  // ECONNRESET
+            32 => SocketError.Shutdown,          // EPIPE
+            103 => SocketError.ConnectionAborted,// ECONNABORTED
+            110 => SocketError.TimedOut,         // ETIMEDOUT
+            9 => SocketError.OperationAborted,   // EBADF: closed under us
+            _ => SocketError.SocketError,
+        };
+        return 0;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint send(int fd, ref byte buffer, nint length, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint recv(int fd, ref byte buffer, nint length, int flags);
+}
