@@ -5,6 +5,8 @@ using ActorTcp.Files;
 using ActorTcp.Listening;
 using ActorTcp.Sessions;
 using ActorTcp.Heartbeat;
+using ActorTcp.Observability;
+using System.Diagnostics.Metrics;
 using Akka;
 using Akka.Actor;
 using Akka.Configuration;
@@ -32,6 +34,7 @@ internal static class ActorTcpHosting
         var status = new BindingStatus();
         services.AddSingleton(settings);
         services.AddSingleton(status);
+        services.AddMetrics();
         services.AddAkka(SystemName, (builder, provider) =>
         {
             builder
@@ -49,7 +52,11 @@ internal static class ActorTcpHosting
                     var files = new FileService(store, new DownloadQuota(settings.MaxDownloads));
                     var heartbeat = system.ActorOf(
                         HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout), "heartbeat");
-                    var listener = system.ActorOf(ListenerActor.Props(settings, stats, heartbeat, files, logger, status), "listener");
+                    // The meter always exists, and costs nothing until a reader (an exporter, dotnet-counters) listens.
+                    var metrics = new ServerMetrics(provider.GetRequiredService<IMeterFactory>(), stats,
+                        () => files.Downloads.Running, settings.MaxConnections, settings.DescriptorLimit);
+                    var listener = system.ActorOf(
+                        ListenerActor.Props(settings, stats, heartbeat, files, logger, status, metrics), "listener");
                     AddShutdownSteps(system, listener, settings);
                 });
         });

@@ -13,6 +13,7 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
         ["--files"] = "files-root",
         ["--idle-timeout"] = "idle-timeout",
         ["--max-connections"] = "max-connections",
+        ["--metrics-port"] = "metrics-port",
     };
 
     public const string Usage = """
@@ -28,6 +29,8 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           --files <folder>           folder LIST and GET serve         [config/files]
           --idle-timeout <duration>  close named clients silent this long, e.g. 30s, 2m  [30s]
           --max-connections <n|auto> connections held at once         [auto: descriptor limit - max-downloads - a reserve]
+          --metrics-port <port|off>  Prometheus endpoint, GET /metrics [off]
+          --trace <address|cidr>     log every byte of these clients' sessions (repeatable)  [nobody]
           --version                  print the version
           --help                     print this
 
@@ -35,8 +38,10 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           host port binary-port files-root max-line-bytes max-frame-bytes idle-timeout handshake-timeout
           heartbeat-tick max-connections max-connections-per-ip max-downloads max-list-entries
           max-pending-write-bytes backlog reuse-address drain-timeout reply-line-ending text-encoding
+          close-linger max-lingering metrics-port trace-addresses trace-max-bytes
 
-        When both listeners are bound it prints: listening text=<host>:<port> binary=<host>:<port>|off
+        When it is bound it prints:
+          listening text=<h>:<p> binary=<h>:<p>|off tls=off udp=off cluster=off metrics=<h>:<p>|off
         """;
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a one-line message.</summary>
@@ -45,6 +50,7 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
         bool help = false, version = false;
         string? configFile = null;
         var overrides = new List<string>();
+        var traced = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -66,11 +72,15 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
                 case "--config":
                     configFile = inline ?? Next(args, ref i, arg);
                     continue;
+                case "--trace":
+                    traced.Add(inline ?? Next(args, ref i, arg));
+                    continue;
             }
             if (!Flags.TryGetValue(arg, out var key)) throw new ArgumentException($"unknown flag '{args[i]}' (try --help)");
             var value = inline ?? Next(args, ref i, arg);
             overrides.Add($"actor-tcp.{key} = {Quote(value)}");
         }
+        if (traced.Count > 0) overrides.Add($"actor-tcp.trace-addresses = [{string.Join(", ", traced.Select(Quote))}]");
         return new ServerOptions(help, version, configFile, overrides);
     }
 

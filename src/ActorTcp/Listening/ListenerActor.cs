@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
 using ActorTcp.Heartbeat;
+using ActorTcp.Observability;
 using ActorTcp.Protocol;
 using ActorTcp.Sessions;
 using ActorTcp.Transport;
@@ -27,6 +28,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     private readonly FileService _files;
     private readonly ILogger _logger;
     private readonly BindingStatus _status;
+    private readonly ServerMetrics? _metrics;
     private readonly Admission _admission;
     private readonly HashSet<SessionTicket> _live = new();
     private readonly LingeringSockets<SessionTicket> _lingering;
@@ -42,8 +44,10 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     private bool _lingeringToldToClose;
 
     public ListenerActor(
-        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status)
+        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status,
+        ServerMetrics? metrics = null)
     {
+        _metrics = metrics;
         _settings = settings;
         _stats = stats;
         _heartbeat = heartbeat;
@@ -57,8 +61,9 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(
-        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status) =>
-        Akka.Actor.Props.Create(() => new ListenerActor(settings, stats, heartbeat, files, logger, status));
+        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status,
+        ServerMetrics? metrics = null) =>
+        Akka.Actor.Props.Create(() => new ListenerActor(settings, stats, heartbeat, files, logger, status, metrics));
 
     /// <summary>A crash inside one session closes that client alone; the listener and every other client go on.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => SessionFailures();
@@ -216,15 +221,16 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         }
 
         var id = ++_nextId;
-        var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks);
-        var props = SessionActor.Props(context, new SocketConnection(socket), ticket);
+        var listener = accepted.Binary ? ListenerKind.Binary : ListenerKind.Text;
+        var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks, listener);
+        var props = SessionActor.Props(context, new SocketConnection(socket), ticket, WireTrace.For(_settings, ticket, _logger));
         if (_sessionMailbox) props = props.WithMailbox(SessionMailbox.ConfigPath);
         ticket.Session = Context.ActorOf(props, "c" + id);
         _live.Add(ticket);
-        _stats.ConnectionOpened();
+        _stats.ConnectionOpened(listener);
         _heartbeat.Tell(new Track(ticket));
         _logger.LogDebug("Connection {ConnectionId} from {Remote} accepted on the {Listener} listener",
-            id, remote, accepted.Binary ? "binary" : "text");
+            id, remote, ListenerKinds.Label(listener));
     }
 
     /// <summary>Says one line, in the framing of the listener the client came to, to a refused socket and closes it.</summary>
@@ -253,7 +259,8 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     {
         if (!_live.Remove(ticket)) return;
         _admission.Release(ticket.Remote);
-        _stats.ConnectionEnded(reason);
+        _stats.ConnectionEnded(ticket.Listener, reason);
+        _metrics?.ConnectionEnded(TimeSpan.FromTicks(Context.System.Scheduler.Now.UtcTicks - ticket.OpenedAtTicks));
         if (lingering)
         {
             _lingering.Add(ticket, ticket.Remote, _evicted);

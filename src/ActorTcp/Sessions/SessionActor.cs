@@ -1,5 +1,6 @@
 using System.Buffers;
 using ActorTcp.Files;
+using ActorTcp.Observability;
 using ActorTcp.Protocol;
 using ActorTcp.Transport;
 using Akka.Actor;
@@ -63,6 +64,8 @@ internal sealed class SessionActor : UntypedActor
     private readonly SessionTicket _ticket;
     private readonly IRequestDecoder _decoder;
     private readonly PendingOutput _output = new();
+    // Null unless this client's address is traced: the one check an untraced session pays per read and write.
+    private readonly WireTrace? _trace;
 
     private ConnectionState _state = ConnectionState.Open;
 
@@ -86,16 +89,17 @@ internal sealed class SessionActor : UntypedActor
     private bool _shutdownAfterTransfer;
     private ICancelable? _linger;
 
-    public SessionActor(SessionContext ctx, IConnection connection, SessionTicket ticket)
+    public SessionActor(SessionContext ctx, IConnection connection, SessionTicket ticket, WireTrace? trace = null)
     {
         _ctx = ctx;
         _connection = connection;
         _ticket = ticket;
+        _trace = trace;
         _decoder = ctx.NewDecoder();
     }
 
-    public static Props Props(SessionContext ctx, IConnection connection, SessionTicket ticket) =>
-        Akka.Actor.Props.CreateBy(new Producer(ctx, connection, ticket));
+    public static Props Props(SessionContext ctx, IConnection connection, SessionTicket ticket, WireTrace? trace = null) =>
+        Akka.Actor.Props.CreateBy(new Producer(ctx, connection, ticket, trace));
 
     private long NowTicks => Context.System.Scheduler.Now.UtcTicks;
 
@@ -223,6 +227,7 @@ internal sealed class SessionActor : UntypedActor
 
     private void OnReceived(Received received)
     {
+        _trace?.Received(received.Buffer.AsSpan(0, received.Count));
         if (_state != ConnectionState.Open)
         {
             ArrayPool<byte>.Shared.Return(received.Buffer);
@@ -369,6 +374,7 @@ internal sealed class SessionActor : UntypedActor
         _writing = true;
         _inFlight = rented;
         _ctx.Stats.AddBytesOut(data.Length);
+        _trace?.Sent(data.Span);
         if (_connection.Write(data)) CompleteWrite();
     }
 
@@ -574,11 +580,12 @@ internal sealed class SessionActor : UntypedActor
 
     private sealed record GetPrepared(GetRequest Request, GetPlan Plan);
 
-    private sealed class Producer(SessionContext ctx, IConnection connection, SessionTicket ticket) : IIndirectActorProducer
+    private sealed class Producer(SessionContext ctx, IConnection connection, SessionTicket ticket, WireTrace? trace)
+        : IIndirectActorProducer
     {
         public Type ActorType => typeof(SessionActor);
 
-        public ActorBase Produce() => new SessionActor(ctx, connection, ticket);
+        public ActorBase Produce() => new SessionActor(ctx, connection, ticket, trace);
 
         public void Release(ActorBase actor) { }
     }
