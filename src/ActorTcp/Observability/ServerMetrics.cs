@@ -54,13 +54,13 @@ internal sealed class ServerMetrics : IDisposable
             "{request}", "Requests answered since start, all sessions (as STATS requests)");
         m.CreateObservableUpDownCounter("actortcp.lingering_connections", () => stats.Lingering,
             "{connection}", "Connections whose session is over, waiting for the client's FIN (as STATS lingering)");
-        m.CreateObservableUpDownCounter("actortcp.active_downloads", () => downloads(),
+        m.CreateObservableUpDownCounter("actortcp.active_downloads", () => (long)downloads(),
             "{download}", "File transfers running now (as STATS downloads)");
         m.CreateObservableCounter("actortcp.received_bytes", () => stats.BytesIn,
             "By", "Bytes received from clients since start (as STATS bytes_in)");
         m.CreateObservableCounter("actortcp.sent_bytes", () => stats.BytesOut,
             "By", "Bytes given to the transport for clients since start (as STATS bytes_out)");
-        m.CreateObservableGauge("actortcp.max_connections", () => maxConnections,
+        m.CreateObservableGauge("actortcp.max_connections", () => (long)maxConnections,
             "{connection}", "The max-connections in force: past it new clients are refused as server_full");
         m.CreateObservableGauge("actortcp.max_descriptors", () => descriptorLimit,
             "{descriptor}", "The process's open-file limit (RLIMIT_NOFILE)");
