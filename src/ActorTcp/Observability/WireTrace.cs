@@ -57,11 +57,12 @@ internal sealed class WireTrace
         _budget -= shown;
         var dump = Hexdump(bytes[..shown]);
         _logger.LogInformation(
-            "Trace {ConnectionId} {Remote} {Listener} {Name} {Direction} {Bytes} bytes{Truncated}\n{Hexdump}",
-            _ticket.Id, _ticket.Remote, _listener, _ticket.Name, direction, bytes.Length,
+            "Trace: connection {ConnectionId} from {Remote} ({Name}) on {Listener}, {Direction} {Bytes} bytes{Truncated}\n{Hexdump}",
+            _ticket.Id, _ticket.Remote, _ticket.Name ?? "unnamed", _listener, direction, bytes.Length,
             shown < bytes.Length ? $" (first {shown} shown)" : "", dump);
         if (_budget <= 0)
-            _logger.LogInformation("Trace {ConnectionId} {Remote} stops: trace-max-bytes reached", _ticket.Id, _ticket.Remote);
+            _logger.LogInformation("Trace: connection {ConnectionId} from {Remote} no longer traced: trace-max-bytes reached",
+                _ticket.Id, _ticket.Remote);
     }
 
     /// <summary>
