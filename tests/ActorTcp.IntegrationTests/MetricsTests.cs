@@ -187,16 +187,28 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task The_dashboard_queries_only_series_the_server_serves()
+    public async Task The_dashboard_and_the_alerts_query_only_series_the_server_serves()
     {
-        var dashboard = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "config", "grafana-dashboard.json"));
-        var names = Regex.Matches(dashboard, @"\b(actortcp|dotnet)_[a-z_]+").Select(m => m.Value).Distinct().ToList();
-        Assert.NotEmpty(names);
+        var config = Path.Combine(RepositoryRoot(), "config");
+        var queries = await File.ReadAllTextAsync(Path.Combine(config, "grafana-dashboard.json"))
+            + await File.ReadAllTextAsync(Path.Combine(config, "prometheus-alerts.yml"));
+        var names = Regex.Matches(queries, @"\b(actortcp|dotnet)_[a-z_]+").Select(m => m.Value).Distinct().ToList();
+        Assert.True(names.Count > 10, "the dashboard and alerts name too few series: " + string.Join(' ', names));
         await using var server = await ServerProcess.StartAsync("", "--metrics-port", "0");
         await using (var client = await TestClient.NamedAsync(server.TextPort))
             await client.SendAsync("quit\n");
         var scrape = await Scrape.UntilAsync(server.MetricsPort, s => s.Value(DurationCount) == 1, "a closed connection");
         Assert.All(names, name => Assert.True(scrape.Has(name), $"the dashboard queries {name}, which /metrics does not serve"));
+    }
+
+    [Fact]
+    public async Task Promtool_accepts_the_sample_scrape_config_and_alert_rules()
+    {
+        var config = Path.Combine(RepositoryRoot(), "config");
+        var (exit, output) = await RunAsync("promtool", ["check", "config", Path.Combine(config, "prometheus.yml")], "");
+        Assert.True(exit == 0, "promtool check config: " + output);
+        (exit, output) = await RunAsync("promtool", ["check", "rules", Path.Combine(config, "prometheus-alerts.yml")], "");
+        Assert.True(exit == 0, "promtool check rules: " + output);
     }
 
     internal static async Task<TestClient> BinaryNamedAsync(int port, string name)
