@@ -90,7 +90,9 @@ internal sealed class Telemetry : IAsyncDisposable
         if (settings.MetricsPort is not { } port || _provider is null) return null;
         var address = settings.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(settings.Host);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "ActorTcp.Metrics" });
-        builder.Services.AddSingleton(loggers);
+        // Kestrel logs through the server's Serilog; the host's own "failed to start" (a stack trace) is left out:
+        // a port in use is reported in the one line below.
+        builder.Logging.AddProvider(new ForwardTo(loggers)).AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -138,6 +140,13 @@ internal sealed class Telemetry : IAsyncDisposable
         using var bound = new CancellationTokenSource(RequestBound);
         await using var cut = bound.Token.Register(static state => ((HttpContext)state!).Abort(), context);
         await next(context);
+    }
+
+    private sealed class ForwardTo(ILoggerFactory loggers) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => loggers.CreateLogger(categoryName);
+
+        public void Dispose() { }
     }
 
     public async ValueTask DisposeAsync()

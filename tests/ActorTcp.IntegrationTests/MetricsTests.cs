@@ -175,6 +175,7 @@ public sealed class MetricsTests
         Assert.Contains("metrics-port", line);
         Assert.Contains($"127.0.0.1:{taken}", line);
         Assert.DoesNotContain("listening", stdout);
+        Assert.DoesNotContain("Exception", stderr);
     }
 
     [Fact]
