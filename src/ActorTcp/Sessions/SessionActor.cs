@@ -182,10 +182,12 @@ internal sealed class SessionActor : UntypedActor
                 break;
             case (ConnectionState.Closing, Signal.WritesDrained):
                 _state = ConnectionState.Lingering;
-                // The transport sends our FIN and reports Closed once the client's arrives (at once if it already has).
-                _connection.HalfClose();
+                // The listener hears of the end before our FIN leaves: a client that reconnects on seeing the FIN
+                // must find its place already free (its new accept is queued behind this message).
                 _ticket.End();
                 Context.Parent.Tell(new SessionEnded(_ticket, _closeReason!.Value));
+                // The transport sends our FIN and reports Closed once the client's arrives (at once if it already has).
+                _connection.HalfClose();
                 _linger = Context.System.Scheduler.ScheduleTellOnceCancelable(_ctx.Settings.CloseLinger, Self, LingerExpired.Instance, Self);
                 break;
             case (ConnectionState.Lingering, Signal.StopLingering):
