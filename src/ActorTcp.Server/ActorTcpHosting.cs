@@ -6,6 +6,8 @@ using ActorTcp.Files;
 using ActorTcp.Listening;
 using ActorTcp.Sessions;
 using ActorTcp.Heartbeat;
+using ActorTcp.Observability;
+using System.Diagnostics.Metrics;
 using Akka;
 using Akka.Actor;
 using Akka.Configuration;
@@ -34,6 +36,7 @@ internal static class ActorTcpHosting
         var status = new BindingStatus();
         services.AddSingleton(settings);
         services.AddSingleton(status);
+        services.AddMetrics();
         services.AddAkka(SystemName, (builder, provider) =>
         {
             builder
@@ -51,7 +54,10 @@ internal static class ActorTcpHosting
                     var files = new FileService(store, new DownloadQuota(settings.MaxDownloads));
                     var heartbeat = system.ActorOf(
                         HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout), "heartbeat");
-                    var parts = new ListenerParts(settings, stats, files, new SessionKeys(), tls, logger, status);
+                    // The meter always exists, and costs nothing until a reader (an exporter, dotnet-counters) listens.
+                    var metrics = new ServerMetrics(provider.GetRequiredService<IMeterFactory>(), stats,
+                        () => files.Downloads.Running, settings.MaxConnections, settings.DescriptorLimit);
+                    var parts = new ListenerParts(settings, stats, files, new SessionKeys(), tls, logger, status, metrics);
                     var listener = system.ActorOf(ListenerActor.Props(parts, heartbeat), "listener");
                     AddShutdownSteps(system, listener, settings);
                 });

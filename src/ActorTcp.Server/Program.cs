@@ -9,7 +9,10 @@ using Akka.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
 
 return await ServerProgram.RunAsync(args);
 
@@ -56,19 +59,28 @@ namespace ActorTcp.Server
                 ContentRootPath = Directory.GetCurrentDirectory(),
             });
             builder.Configuration.AddJsonFile(FindFile(Path.Combine("config", "appsettings.json")) ?? "appsettings.json", optional: true);
-            builder.Services.AddSerilog((_, logger) => logger.ReadFrom.Configuration(builder.Configuration));
+            try
+            {
+                ConfigureLogging(builder);
+            }
+            catch (SettingsException e)
+            {
+                await Console.Error.WriteLineAsync($"actortcp: {e.Message}");
+                return UsageError;
+            }
             // Long enough for the drain: transfers may finish up to drain-timeout after SIGTERM.
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.DrainTimeout + TimeSpan.FromSeconds(15));
             builder.Services.AddActorTcp(config, settings, store, tls);
 
             using var host = builder.Build();
+            await using var telemetry = Telemetry.Create(settings, ActorTcpHosting.Version);
             await host.StartAsync();
             var status = host.Services.GetRequiredService<BindingStatus>();
             try
             {
                 var bound = await status.Bound.WaitAsync(TimeSpan.FromSeconds(30));
-                Console.Out.WriteLine(
-                    $"listening text={Shown(bound.Text)} binary={Shown(bound.Binary)} tls={Shown(bound.Tls)} udp={Shown(bound.Udp)}");
+                var metrics = await telemetry.StartEndpointAsync(settings, host.Services.GetRequiredService<ILoggerFactory>());
+                Console.Out.WriteLine(ListeningLine(bound, metrics));
                 Console.Out.Flush();
             }
             catch (Exception e) when (e is BindFailedException or TimeoutException)
@@ -84,8 +96,37 @@ namespace ActorTcp.Server
             return 0;
         }
 
-        /// <summary>An address as the listening line gives it: <c>host:port</c>, or <c>off</c>.</summary>
-        private static string Shown(System.Net.IPEndPoint? endpoint) => endpoint is null ? "off" : $"{endpoint.Address}:{endpoint.Port}";
+        /// <summary>
+        /// <c>listening text=.. binary=.. tls=.. udp=.. cluster=.. metrics=..</c>: every key always present, <c>off</c> for
+        /// what is not served, so that scripts can look keys up by name.
+        /// </summary>
+        internal static string ListeningLine(BoundEndpoints bound, System.Net.IPEndPoint? metrics) =>
+            $"listening text={Endpoint(bound.Text)} binary={Endpoint(bound.Binary)} tls={Endpoint(bound.Tls)} udp={Endpoint(bound.Udp)} cluster=off metrics={Endpoint(metrics)}";
+
+        private static string Endpoint(System.Net.IPEndPoint? endpoint) => endpoint is null ? "off" : $"{endpoint.Address}:{endpoint.Port}";
+
+        /// <summary>
+        /// Serilog from config/appsettings.json's <c>Serilog</c> section. <c>"LogFormat": "json"</c> there writes compact JSON
+        /// lines (one event per line, for log shippers) to standard error instead of the section's sinks, with its levels.
+        /// </summary>
+        private static void ConfigureLogging(HostApplicationBuilder builder)
+        {
+            var format = builder.Configuration["LogFormat"] ?? "text";
+            var json = format.Equals("json", StringComparison.OrdinalIgnoreCase);
+            if (!json && !format.Equals("text", StringComparison.OrdinalIgnoreCase))
+                throw new SettingsException($"LogFormat: '{format}' in config/appsettings.json is neither text nor json");
+            IConfiguration serilog = builder.Configuration;
+            if (json)
+                serilog = new ConfigurationBuilder()
+                    .AddInMemoryCollection(builder.Configuration.AsEnumerable()
+                        .Where(entry => !entry.Key.StartsWith("Serilog:WriteTo", StringComparison.OrdinalIgnoreCase)))
+                    .Build();
+            builder.Services.AddSerilog((_, logger) =>
+            {
+                logger.ReadFrom.Configuration(serilog);
+                if (json) logger.WriteTo.Console(new CompactJsonFormatter(), standardErrorFromLevel: LogEventLevel.Verbose);
+            });
+        }
 
         /// <summary>hocon.conf (working directory first, else beside the executable), the --config overlay, then the flags.</summary>
         private static Config LoadConfig(ServerOptions options)

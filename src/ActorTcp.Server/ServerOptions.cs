@@ -17,6 +17,7 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
         ["--tls-port"] = "tls-port",
         ["--tls-cert"] = "tls-certificate",
         ["--tls-key"] = "tls-key",
+        ["--metrics-port"] = "metrics-port",
     };
 
     public const string Usage = """
@@ -36,6 +37,8 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           --tls-port <port|off>      TLS listener (text framing inside TLS 1.2/1.3) [off]
           --tls-cert <file>          PEM certificate chain of the TLS listener
           --tls-key <file>           PEM private key of the TLS listener
+          --metrics-port <port|off>  Prometheus endpoint, GET /metrics [off]
+          --trace <address|cidr>     log every byte of these clients' sessions (repeatable)  [nobody]
           --version                  print the version
           --help                     print this
 
@@ -44,10 +47,10 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           heartbeat-tick max-connections max-connections-per-ip max-downloads max-list-entries
           max-pending-write-bytes backlog reuse-address drain-timeout close-linger max-lingering
           udp-port udp-max-per-second udp-max-addresses tls-port tls-certificate tls-key
-          reply-line-ending text-encoding
+          metrics-port trace-addresses trace-max-bytes reply-line-ending text-encoding
 
         When every listener is bound it prints one line (look its keys up by name; later versions may add keys):
-          listening text=<host>:<port> binary=<host>:<port>|off tls=<host>:<port>|off udp=<host>:<port>|off
+          listening text=<h>:<p> binary=<h>:<p>|off tls=<h>:<p>|off udp=<h>:<p>|off cluster=off metrics=<h>:<p>|off
         """;
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a one-line message.</summary>
@@ -56,6 +59,7 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
         bool help = false, version = false;
         string? configFile = null;
         var overrides = new List<string>();
+        var traced = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -77,11 +81,15 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
                 case "--config":
                     configFile = inline ?? Next(args, ref i, arg);
                     continue;
+                case "--trace":
+                    traced.Add(inline ?? Next(args, ref i, arg));
+                    continue;
             }
             if (!Flags.TryGetValue(arg, out var key)) throw new ArgumentException($"unknown flag '{args[i]}' (try --help)");
             var value = inline ?? Next(args, ref i, arg);
             overrides.Add($"actor-tcp.{key} = {Quote(value)}");
         }
+        if (traced.Count > 0) overrides.Add($"actor-tcp.trace-addresses = [{string.Join(", ", traced.Select(Quote))}]");
         return new ServerOptions(help, version, configFile, overrides);
     }
 

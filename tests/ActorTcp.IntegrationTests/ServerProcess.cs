@@ -28,6 +28,11 @@ public sealed class ServerProcess : IAsyncDisposable
     public int TlsPort { get; private set; }
 
     public int UdpPort { get; private set; }
+    /// <summary>The metrics endpoint's port; 0 when metrics are off.</summary>
+    public int MetricsPort { get; private set; }
+
+    /// <summary>The whole `listening` line.</summary>
+    public string ListeningLine { get; private set; } = "";
 
     public int Pid => _process.Id;
 
@@ -55,12 +60,22 @@ public sealed class ServerProcess : IAsyncDisposable
     /// Like <see cref="StartAsync"/>, with the server's command run under <paramref name="wrapper"/>
     /// (e.g. <c>prlimit --nofile=300</c>), which must exec it so that the PID stays the server's.
     /// </summary>
-    public static async Task<ServerProcess> StartUnderAsync(string[] wrapper, string hocon = "", params string[] flags)
+    public static Task<ServerProcess> StartUnderAsync(string[] wrapper, string hocon = "", params string[] flags) =>
+        StartCoreAsync(wrapper, null, hocon, flags);
+
+    /// <summary>Like <see cref="StartAsync"/>, with extra environment variables for the server (e.g. OTEL_*).</summary>
+    public static Task<ServerProcess> StartWithEnvironmentAsync(
+        IReadOnlyDictionary<string, string> environment, string hocon = "", params string[] flags) =>
+        StartCoreAsync([], environment, hocon, flags);
+
+    private static async Task<ServerProcess> StartCoreAsync(
+        string[] wrapper, IReadOnlyDictionary<string, string>? environment, string hocon, string[] flags)
     {
         var scratch = Directory.CreateTempSubdirectory("actortcp-it-").FullName;
         var configFile = Path.Combine(scratch, "test.conf");
         await File.WriteAllTextAsync(configFile, hocon);
         var info = Command(["--port", "0", "--binary-port", "0", "--config", configFile, .. flags], wrapper);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException("the server did not start");
         var server = new ServerProcess(process, scratch);
         var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -84,6 +99,8 @@ public sealed class ServerProcess : IAsyncDisposable
         server.BinaryPort = PortOf(line, "binary=");
         server.TlsPort = PortOf(line, "tls=");
         server.UdpPort = PortOf(line, "udp=");
+        server.MetricsPort = PortOf(line, "metrics=");
+        server.ListeningLine = line;
         return server;
     }
 

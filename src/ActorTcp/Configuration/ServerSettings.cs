@@ -61,6 +61,14 @@ internal sealed record ServerSettings
     public required string? TlsCertificate { get; init; }
 
     public required string? TlsKey { get; init; }
+    /// <summary>The port of the Prometheus endpoint; null when it is off.</summary>
+    public int? MetricsPort { get; init; }
+
+    /// <summary>Clients whose sessions log every byte both ways; empty (the default) traces nobody.</summary>
+    public IReadOnlyList<System.Net.IPNetwork> TraceAddresses { get; init; } = [];
+
+    /// <summary>Bytes traced per connection, both directions together; past it the trace of that connection stops.</summary>
+    public int TraceMaxBytes { get; init; } = 64 * 1024;
 
     /// <summary>Parses and validates; throws <see cref="SettingsException"/> with a one-line message naming the key.</summary>
     public static ServerSettings FromConfig(Config root, long? descriptorLimit = null)
@@ -111,6 +119,11 @@ internal sealed record ServerSettings
             TlsPort = tlsPort,
             TlsCertificate = tlsCertificate,
             TlsKey = tlsKey,
+            MetricsPort = c.HasPath("metrics-port") ? OptionalPort(c, "metrics-port") : null,
+            TraceAddresses = c.HasPath("trace-addresses") ? Networks(c, "trace-addresses") : [],
+            TraceMaxBytes = c.HasPath("trace-max-bytes")
+                ? (int)Math.Min(int.MaxValue, PositiveBytes(c, "trace-max-bytes"))
+                : 64 * 1024,
         };
     }
 
@@ -224,6 +237,32 @@ internal sealed record ServerSettings
         if (!int.TryParse(raw, out var n) || n < 0)
             throw new SettingsException($"max-lingering: '{raw}' is neither 'auto' nor a whole number (0 or more)");
         return n;
+    }
+
+    /// <summary>A list of addresses (<c>10.0.0.7</c>, <c>::1</c>) and CIDR blocks (<c>10.0.0.0/8</c>).</summary>
+    private static System.Net.IPNetwork[] Networks(Config c, string key)
+    {
+        IList<string> items;
+        try
+        {
+            items = c.GetValue(key) is { } value && value.IsString()
+                ? value.GetString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : c.GetStringList(key);
+        }
+        catch (Exception e) when (e is not SettingsException)
+        {
+            throw new SettingsException($"{key}: not a list of addresses or CIDR blocks ({e.Message})");
+        }
+        var networks = new System.Net.IPNetwork[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            var item = items[i].Trim();
+            if (System.Net.IPAddress.TryParse(item, out var address) && !item.Contains('/'))
+                networks[i] = new System.Net.IPNetwork(address, address.GetAddressBytes().Length * 8);
+            else if (!System.Net.IPNetwork.TryParse(item, out networks[i]))
+                throw new SettingsException($"{key}: '{item}' is neither an address nor a CIDR block (e.g. 127.0.0.1, 10.0.0.0/8)");
+        }
+        return networks;
     }
 
     private static Encoding EncodingFrom(Config c, string key)

@@ -4,6 +4,7 @@ using ActorTcp.Configuration;
 using ActorTcp.Files;
 using System.Net.Security;
 using ActorTcp.Heartbeat;
+using ActorTcp.Observability;
 using ActorTcp.Protocol;
 using ActorTcp.Sessions;
 using ActorTcp.Transport;
@@ -16,7 +17,7 @@ namespace ActorTcp.Listening;
 /// <summary>What the listener is built from, made once by the host.</summary>
 internal sealed record ListenerParts(
     ServerSettings Settings, ServerStats Stats, FileService Files, SessionKeys Keys,
-    SslStreamCertificateContext? Tls, ILogger Logger, BindingStatus Status);
+    SslStreamCertificateContext? Tls, ILogger Logger, BindingStatus Status, ServerMetrics? Metrics = null);
 
 /// <summary>
 /// Binds the text and the binary listener (docs/PROTOCOL.md), admits or refuses each new connection through
@@ -36,6 +37,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     private readonly SslStreamCertificateContext? _tls;
     private readonly ILogger _logger;
     private readonly BindingStatus _status;
+    private readonly ServerMetrics? _metrics;
     private readonly Admission _admission;
     private readonly HashSet<SessionTicket> _live = new();
     private readonly LingeringSockets<SessionTicket> _lingering;
@@ -50,6 +52,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
 
     public ListenerActor(ListenerParts parts, IActorRef heartbeat)
     {
+        _metrics = parts.Metrics;
         _settings = parts.Settings;
         _stats = parts.Stats;
         _heartbeat = heartbeat;
@@ -253,16 +256,16 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         }
 
         var id = ++_nextId;
-        var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks);
+        var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks, accepted.Listener);
         IConnection connection = accepted.Listener == ListenerKind.Tls ? new TlsConnection(socket, _tls!) : new SocketConnection(socket);
-        var props = SessionActor.Props(context, connection, ticket);
+        var props = SessionActor.Props(context, connection, ticket, WireTrace.For(_settings, ticket, _logger));
         if (_sessionMailbox) props = props.WithMailbox(SessionMailbox.ConfigPath);
         ticket.Session = Context.ActorOf(props, "c" + id);
         _live.Add(ticket);
-        _stats.ConnectionOpened();
+        _stats.ConnectionOpened(accepted.Listener);
         _heartbeat.Tell(new Track(ticket));
         _logger.LogDebug("Connection {ConnectionId} from {Remote} accepted on the {Listener} listener",
-            id, remote, accepted.Listener);
+            id, remote, ListenerKinds.Label(accepted.Listener));
     }
 
     /// <summary>Says one line, in the framing of the listener the client came to, to a refused socket and closes it.</summary>
@@ -312,7 +315,8 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         if (!_live.Remove(ticket)) return;
         _keys.Forget(ticket);
         _admission.Release(ticket.Remote);
-        _stats.ConnectionEnded(reason);
+        _stats.ConnectionEnded(ticket.Listener, reason);
+        _metrics?.ConnectionEnded(TimeSpan.FromTicks(Context.System.Scheduler.Now.UtcTicks - ticket.OpenedAtTicks));
         if (lingering)
         {
             _lingering.Add(ticket, ticket.Remote, _evicted);

@@ -32,6 +32,18 @@ internal static class CloseReasons
 {
     public static readonly CloseReason[] All = Enum.GetValues<CloseReason>();
 
+    /// <summary>The reasons a client can be refused at accept for; a refused client is never counted as closed.</summary>
+    public static readonly CloseReason[] Refusals = [CloseReason.ServerFull, CloseReason.PerIpLimit, CloseReason.Shutdown];
+
+    /// <summary>The reasons an admitted client's connection can end for: every reason but the refusal-only ones.</summary>
+    public static readonly CloseReason[] Ends =
+        Array.FindAll(All, reason => reason is not (CloseReason.ServerFull or CloseReason.PerIpLimit));
+
+    private static readonly string[] Labels = Array.ConvertAll(All, reason => StatsKey(reason)["closed_".Length..]);
+
+    /// <summary>The metrics label of each reason, e.g. <c>idle_timeout</c>: the STATS key without <c>closed_</c>.</summary>
+    public static string Label(CloseReason reason) => Labels[(int)reason];
+
     /// <summary>The STATS key of each reason, e.g. <c>closed_idle_timeout</c>.</summary>
     public static string StatsKey(CloseReason reason) => reason switch
     {

@@ -4,16 +4,20 @@ using System.Text;
 namespace ActorTcp.Sessions;
 
 /// <summary>
-/// Server-wide counters for STATS. Connections, closes and lingering sockets are written by the listener alone;
-/// bytes and requests by the sessions, once per read they handle, not per byte or per request. Every counter is
-/// read without a lock: a STATS line is a near-instant snapshot, not a transaction.
+/// Server-wide counters for STATS and the metrics (both read these same fields). Connections, closes, refusals and
+/// lingering sockets are written by the listener alone; bytes and requests by the sessions, once per read they
+/// handle, not per byte or per request. Every counter is read without a lock: a STATS line or a scrape is a
+/// near-instant snapshot, not a transaction.
 /// </summary>
 internal sealed class ServerStats(string version, DateTimeOffset startedAt)
 {
-    private readonly long[] _closed = new long[CloseReasons.All.Length];
-    private long _connections;
-    private long _accepted;
-    private long _rejected;
+    // Per listener, so the metrics can label them; STATS shows the sums.
+    private readonly long[] _connections = new long[ListenerKinds.All.Length];
+    private readonly long[] _accepted = new long[ListenerKinds.All.Length];
+    // Admitted clients' ends and refusals apart, so the metrics never count a refused client as closed;
+    // STATS's closed_<reason> shows their sum, as it always has.
+    private readonly long[] _ended = new long[CloseReasons.All.Length];
+    private readonly long[] _refused = new long[CloseReasons.All.Length];
     private long _lingering;
     private long _requests;
     private long _bytesIn;
@@ -21,33 +25,42 @@ internal sealed class ServerStats(string version, DateTimeOffset startedAt)
 
     public string Version { get; } = version;
 
-    public long Connections => Interlocked.Read(ref _connections);
-    public long Accepted => Interlocked.Read(ref _accepted);
-    public long Rejected => Interlocked.Read(ref _rejected);
+    public DateTimeOffset StartedAt { get; } = startedAt;
+
+    public long Connections => Sum(_connections);
+    public long Accepted => Sum(_accepted);
+    public long Rejected => Sum(_refused);
     public long Lingering => Interlocked.Read(ref _lingering);
     public long Requests => Interlocked.Read(ref _requests);
     public long BytesIn => Interlocked.Read(ref _bytesIn);
     public long BytesOut => Interlocked.Read(ref _bytesOut);
 
-    public long Closed(CloseReason reason) => Interlocked.Read(ref _closed[(int)reason]);
+    public long ConnectionsOn(ListenerKind listener) => Interlocked.Read(ref _connections[(int)listener]);
 
-    public void ConnectionOpened()
+    public long AcceptedOn(ListenerKind listener) => Interlocked.Read(ref _accepted[(int)listener]);
+
+    /// <summary>Admitted clients whose connection ended for <paramref name="reason"/>.</summary>
+    public long Ended(CloseReason reason) => Interlocked.Read(ref _ended[(int)reason]);
+
+    /// <summary>Clients refused at accept for <paramref name="reason"/>.</summary>
+    public long Refused(CloseReason reason) => Interlocked.Read(ref _refused[(int)reason]);
+
+    /// <summary>STATS's <c>closed_&lt;reason&gt;</c>: ends and refusals together.</summary>
+    public long Closed(CloseReason reason) => Ended(reason) + Refused(reason);
+
+    public void ConnectionOpened(ListenerKind listener)
     {
-        Interlocked.Increment(ref _accepted);
-        Interlocked.Increment(ref _connections);
+        Interlocked.Increment(ref _accepted[(int)listener]);
+        Interlocked.Increment(ref _connections[(int)listener]);
     }
 
-    public void ConnectionEnded(CloseReason reason)
+    public void ConnectionEnded(ListenerKind listener, CloseReason reason)
     {
-        Interlocked.Decrement(ref _connections);
-        Interlocked.Increment(ref _closed[(int)reason]);
+        Interlocked.Decrement(ref _connections[(int)listener]);
+        Interlocked.Increment(ref _ended[(int)reason]);
     }
 
-    public void ConnectionRefused(CloseReason reason)
-    {
-        Interlocked.Increment(ref _rejected);
-        Interlocked.Increment(ref _closed[(int)reason]);
-    }
+    public void ConnectionRefused(CloseReason reason) => Interlocked.Increment(ref _refused[(int)reason]);
 
     public void SetLingering(int count) => Interlocked.Exchange(ref _lingering, count);
 
@@ -68,11 +81,18 @@ internal sealed class ServerStats(string version, DateTimeOffset startedAt)
             .Append(" downloads=").Append(downloads)
             .Append(" bytes_in=").Append(BytesIn)
             .Append(" bytes_out=").Append(BytesOut)
-            .Append(" uptime_s=").Append((long)Math.Max(0, (now - startedAt).TotalSeconds))
+            .Append(" uptime_s=").Append((long)Math.Max(0, (now - StartedAt).TotalSeconds))
             .Append(" requests=").Append(Requests)
             .Append(" lingering=").Append(Lingering);
         foreach (var reason in CloseReasons.All)
             line.Append(' ').Append(CloseReasons.StatsKey(reason)).Append('=').Append(Closed(reason));
         return line.ToString();
+    }
+
+    private static long Sum(long[] counts)
+    {
+        long sum = 0;
+        for (var i = 0; i < counts.Length; i++) sum += Interlocked.Read(ref counts[i]);
+        return sum;
     }
 }

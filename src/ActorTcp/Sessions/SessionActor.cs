@@ -1,5 +1,6 @@
 using System.Buffers;
 using ActorTcp.Files;
+using ActorTcp.Observability;
 using ActorTcp.Protocol;
 using ActorTcp.Transport;
 using Akka.Actor;
@@ -63,6 +64,8 @@ internal sealed class SessionActor : UntypedActor
     private readonly SessionTicket _ticket;
     private readonly IRequestDecoder _decoder;
     private readonly PendingOutput _output = new();
+    // Null unless this client's address is traced: the one check an untraced session pays per read and write.
+    private readonly WireTrace? _trace;
 
     private ConnectionState _state = ConnectionState.Open;
 
@@ -86,16 +89,17 @@ internal sealed class SessionActor : UntypedActor
     private bool _shutdownAfterTransfer;
     private ICancelable? _linger;
 
-    public SessionActor(SessionContext ctx, IConnection connection, SessionTicket ticket)
+    public SessionActor(SessionContext ctx, IConnection connection, SessionTicket ticket, WireTrace? trace = null)
     {
         _ctx = ctx;
         _connection = connection;
         _ticket = ticket;
+        _trace = trace;
         _decoder = ctx.NewDecoder();
     }
 
-    public static Props Props(SessionContext ctx, IConnection connection, SessionTicket ticket) =>
-        Akka.Actor.Props.CreateBy(new Producer(ctx, connection, ticket));
+    public static Props Props(SessionContext ctx, IConnection connection, SessionTicket ticket, WireTrace? trace = null) =>
+        Akka.Actor.Props.CreateBy(new Producer(ctx, connection, ticket, trace));
 
     private long NowTicks => Context.System.Scheduler.Now.UtcTicks;
 
@@ -178,10 +182,12 @@ internal sealed class SessionActor : UntypedActor
                 break;
             case (ConnectionState.Closing, Signal.WritesDrained):
                 _state = ConnectionState.Lingering;
-                // The transport sends our FIN and reports Closed once the client's arrives (at once if it already has).
-                _connection.HalfClose();
+                // The listener hears of the end before our FIN leaves: a client that reconnects on seeing the FIN
+                // must find its place already free (its new accept is queued behind this message).
                 _ticket.End();
                 Context.Parent.Tell(new SessionEnded(_ticket, _closeReason!.Value));
+                // The transport sends our FIN and reports Closed once the client's arrives (at once if it already has).
+                _connection.HalfClose();
                 _linger = Context.System.Scheduler.ScheduleTellOnceCancelable(_ctx.Settings.CloseLinger, Self, LingerExpired.Instance, Self);
                 break;
             case (ConnectionState.Lingering, Signal.StopLingering):
@@ -223,6 +229,7 @@ internal sealed class SessionActor : UntypedActor
 
     private void OnReceived(Received received)
     {
+        _trace?.Received(received.Buffer.AsSpan(0, received.Count));
         if (_state != ConnectionState.Open)
         {
             ArrayPool<byte>.Shared.Return(received.Buffer);
@@ -372,6 +379,7 @@ internal sealed class SessionActor : UntypedActor
         _writing = true;
         _inFlight = rented;
         _ctx.Stats.AddBytesOut(data.Length);
+        _trace?.Sent(data.Span);
         if (_connection.Write(data)) CompleteWrite();
     }
 
@@ -588,11 +596,12 @@ internal sealed class SessionActor : UntypedActor
 
     private sealed record GetPrepared(GetRequest Request, GetPlan Plan);
 
-    private sealed class Producer(SessionContext ctx, IConnection connection, SessionTicket ticket) : IIndirectActorProducer
+    private sealed class Producer(SessionContext ctx, IConnection connection, SessionTicket ticket, WireTrace? trace)
+        : IIndirectActorProducer
     {
         public Type ActorType => typeof(SessionActor);
 
-        public ActorBase Produce() => new SessionActor(ctx, connection, ticket);
+        public ActorBase Produce() => new SessionActor(ctx, connection, ticket, trace);
 
         public void Release(ActorBase actor) { }
     }

@@ -9,7 +9,7 @@ namespace ActorTcp.Sessions;
 /// activity time and name; the heartbeat supervisor and the listener only read them. Sharing these few fields
 /// (one writer, volatile reads) is what lets a heartbeat tick check thousands of sessions without a message each.
 /// </summary>
-internal sealed class SessionTicket(long id, IPAddress remote, long openedAtTicks)
+internal sealed class SessionTicket(long id, IPAddress remote, long openedAtTicks, ListenerKind listener = ListenerKind.Text)
 {
     private long _lastActivityTicks = openedAtTicks;
     private string? _name;
@@ -23,6 +23,9 @@ internal sealed class SessionTicket(long id, IPAddress remote, long openedAtTick
     public IPAddress Remote { get; } = remote;
 
     public long OpenedAtTicks { get; } = openedAtTicks;
+
+    /// <summary>The listener the client came to (the metrics' <c>listener</c> label).</summary>
+    public ListenerKind Listener { get; } = listener;
 
     /// <summary>The session actor; set once, right after it is created and before the ticket is shared.</summary>
     public IActorRef Session { get; set; } = ActorRefs.Nobody;

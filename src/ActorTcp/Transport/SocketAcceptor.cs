@@ -1,15 +1,13 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using System.Net;
 using System.Net.Sockets;
+using ActorTcp.Sessions;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 
 namespace ActorTcp.Transport;
 
 /// <summary>A connection the acceptor took; the listener admits it or refuses it.</summary>
-/// <summary>The three TCP listeners: they run the same session and differ in framing, and TLS in what carries it.</summary>
-internal enum ListenerKind { Text, Binary, Tls }
-
 internal sealed record SocketAccepted(Socket Socket, ListenerKind Listener);
 
 /// <summary>
