@@ -120,6 +120,28 @@ public sealed class TlsTests(TlsMaterial tls) : IClassFixture<TlsMaterial>
     }
 
     [Fact]
+    public async Task Tls_clients_and_failed_handshakes_are_labelled_in_the_metrics()
+    {
+        await using var server = await ServerProcess.StartAsync("", tls.Flags("--metrics-port", "0"));
+        var (ssl, _) = await ConnectTlsAsync(server.TlsPort);
+        await using (ssl)
+        {
+            await ssl.WriteAsync(Encoding.UTF8.GetBytes("neo\n"));
+            await Scrape.UntilAsync(server.MetricsPort,
+                s => s.Value("actortcp_active_connections", ("listener", "tls")) == 1, "one TLS client");
+        }
+        await using (var plain = await TestClient.ConnectAsync(server.TlsPort))
+        {
+            // Enough bytes for a TLS record header that is not one: the handshake fails at once.
+            await plain.SendAsync("neo\nPING\n");
+            await plain.ReadToEndAsync();
+        }
+        var scrape = await Scrape.UntilAsync(server.MetricsPort,
+            s => s.Value("actortcp_closed_connections_total", ("reason", "tls_failed")) == 1, "one failed handshake");
+        Assert.Equal(2, scrape.Value("actortcp_accepted_connections_total", ("listener", "tls")));
+    }
+
+    [Fact]
     public async Task A_client_that_never_handshakes_is_closed_by_the_handshake_timeout_and_counted()
     {
         await using var server = await ServerProcess.StartAsync("actor-tcp { handshake-timeout = 1s, heartbeat-tick = 100ms }", tls.Flags());
