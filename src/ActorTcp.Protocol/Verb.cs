@@ -13,6 +13,7 @@ public enum Verb
     List,
     Get,
     Stats,
+    Nodes,
     Help,
     Quit,
 }

@@ -1,5 +1,6 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using System.Reflection;
+using ActorTcp.Cluster;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
 using ActorTcp.Listening;
@@ -7,8 +8,11 @@ using ActorTcp.Sessions;
 using ActorTcp.Heartbeat;
 using Akka;
 using Akka.Actor;
+using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Akka.Streams;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -41,7 +45,9 @@ internal static class ActorTcpHosting
                 {
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
-                })
+                });
+            if (settings.Cluster is { } cluster) AddClustering(builder, cluster);
+            builder
                 .WithActors((system, _) =>
                 {
                     var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("ActorTcp");
@@ -49,7 +55,14 @@ internal static class ActorTcpHosting
                     var files = new FileService(store, new DownloadQuota(settings.MaxDownloads));
                     var heartbeat = system.ActorOf(
                         HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout), "heartbeat");
-                    var listener = system.ActorOf(ListenerActor.Props(settings, stats, heartbeat, files, logger, status), "listener");
+                    IActorRef? registry = null;
+                    if (settings.Cluster is { } cluster)
+                    {
+                        registry = system.ActorOf(NodeRegistry.Props(stats, cluster, logger), NodeRegistry.Name);
+                        JoinCluster(system, cluster, logger);
+                    }
+                    var listener = system.ActorOf(
+                        ListenerActor.Props(settings, stats, heartbeat, files, logger, status, registry), "listener");
                     AddShutdownSteps(system, listener, settings);
                 });
         });
@@ -69,6 +82,50 @@ internal static class ActorTcpHosting
             await listener.Ask<Drained>(new Drain(settings.DrainTimeout), settings.DrainTimeout + DrainMargin);
             return Done.Instance;
         });
+    }
+
+    /// <summary>
+    /// Akka.Remote on the cluster port and Akka.Cluster with Akka's defaults (the split-brain resolver keeps the
+    /// majority). CoordinatedShutdown then runs drain (service-requests-done), leave (cluster-leave, cluster-exiting),
+    /// exit, in that order. The defaults below come after the user's configuration, so an `akka { }` overlay wins.
+    /// </summary>
+    private static void AddClustering(AkkaConfigurationBuilder builder, ClusterSettings cluster)
+    {
+        builder
+            .AddHocon(ClusterDefaults(cluster), HoconAddMode.Append)
+            // Registers the stream ref serializer at start: a node must read an offer before it materializes any stream.
+            .AddHocon(ActorMaterializer.DefaultConfig(), HoconAddMode.Append)
+            .WithRemoting(new RemoteOptions { HostName = cluster.Host, Port = cluster.Port })
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = cluster.SeedNodes.Select(seed => $"akka.tcp://{SystemName}@{seed}").ToArray(),
+            });
+    }
+
+    private static Config ClusterDefaults(ClusterSettings cluster) => ConfigurationFactory.ParseString($$"""
+        akka.actor {
+          serializers.actor-tcp-cluster = "{{Qualified(typeof(ClusterSerializer))}}"
+          serialization-bindings { "{{Qualified(typeof(IClusterMessage))}}" = actor-tcp-cluster }
+        }
+        # .NET's ReuseAddress also sets SO_REUSEPORT on Linux: a second node could then bind the same cluster port
+        # silently and take half of the first one's connections. A cluster port is never shared.
+        akka.remote.dot-netty.tcp.tcp-reuse-addr = off
+        # Remoting logs its last words after the logger has stopped, and Akka prints those on standard output, where
+        # scripts read the listening line: keep that fallback for warnings.
+        akka.stdout-loglevel = WARNING
+        # An offer whose stream is never pulled (its asker gave up) holds its snapshot of names this long, not 30 s.
+        akka.stream.materializer.stream-ref.subscription-timeout = {{(long)(cluster.AskTimeout + TimeSpan.FromSeconds(3)).TotalMilliseconds}}ms
+        """);
+
+    private static string Qualified(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
+
+    /// <summary>With no seed the node forms a cluster by itself; with seeds Akka joins them (and retries forever).</summary>
+    private static void JoinCluster(ActorSystem system, ClusterSettings settings, ILogger logger)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        logger.LogInformation("Cluster node {Node} ({UniqueAddress}); seeds {Seeds}",
+            MemberView.NameOf(cluster.SelfAddress), cluster.SelfUniqueAddress, settings.SeedNodes.Count == 0 ? "none: a new cluster" : string.Join(", ", settings.SeedNodes));
+        if (settings.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
     }
 
     /// <summary>Time past drain-timeout for the cut transfers' sessions to stop and the drain to be reported.</summary>

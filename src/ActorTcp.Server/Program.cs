@@ -39,6 +39,7 @@ namespace ActorTcp.Server
                 config = LoadConfig(options);
                 settings = ServerSettings.FromConfig(config);
                 store = OpenFiles(settings.FilesRoot);
+                if (settings.Cluster is { } cluster) ClusterPort.EnsureFree(cluster);
             }
             catch (Exception e) when (e is ArgumentException or SettingsException or ConfigurationException or IOException)
             {
@@ -54,7 +55,9 @@ namespace ActorTcp.Server
             builder.Configuration.AddJsonFile(FindFile(Path.Combine("config", "appsettings.json")) ?? "appsettings.json", optional: true);
             builder.Services.AddSerilog((_, logger) => logger.ReadFrom.Configuration(builder.Configuration));
             // Long enough for the drain: transfers may finish up to drain-timeout after SIGTERM.
-            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.DrainTimeout + TimeSpan.FromSeconds(15));
+            // A cluster node also leaves (cluster-leave and cluster-exiting, 10 s each at most) after the drain.
+            var leave = settings.Cluster is null ? TimeSpan.Zero : TimeSpan.FromSeconds(25);
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.DrainTimeout + TimeSpan.FromSeconds(15) + leave);
             builder.Services.AddActorTcp(config, settings, store);
 
             using var host = builder.Build();
@@ -64,7 +67,8 @@ namespace ActorTcp.Server
             {
                 var bound = await status.Bound.WaitAsync(TimeSpan.FromSeconds(30));
                 var binary = bound.Binary is null ? "off" : $"{bound.Binary.Address}:{bound.Binary.Port}";
-                Console.Out.WriteLine($"listening text={bound.Text.Address}:{bound.Text.Port} binary={binary}");
+                var cluster = ClusterPort.Describe(host.Services, settings);
+                Console.Out.WriteLine($"listening text={bound.Text.Address}:{bound.Text.Port} binary={binary} cluster={cluster}");
                 Console.Out.Flush();
             }
             catch (Exception e) when (e is BindFailedException or TimeoutException)
@@ -77,7 +81,7 @@ namespace ActorTcp.Server
 
             await host.WaitForShutdownAsync();
             await Log.CloseAndFlushAsync();
-            return 0;
+            return ClusterPort.ExitCode(host.Services);
         }
 
         /// <summary>hocon.conf (working directory first, else beside the executable), the --config overlay, then the flags.</summary>

@@ -13,6 +13,7 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
         ["--files"] = "files-root",
         ["--idle-timeout"] = "idle-timeout",
         ["--max-connections"] = "max-connections",
+        ["--cluster-port"] = "cluster.port",
     };
 
     public const string Usage = """
@@ -28,6 +29,8 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           --files <folder>           folder LIST and GET serve         [config/files]
           --idle-timeout <duration>  close named clients silent this long, e.g. 30s, 2m  [30s]
           --max-connections <n|auto> connections held at once         [auto: descriptor limit - max-downloads - a reserve]
+          --cluster-port <port|off>  join a cluster on this port, 0 = any free  [off: a server alone]
+          --seed <host:port>         a seed node of the cluster (repeat for several)  [none: form a new cluster]
           --version                  print the version
           --help                     print this
 
@@ -35,8 +38,9 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           host port binary-port files-root max-line-bytes max-frame-bytes idle-timeout handshake-timeout
           heartbeat-tick max-connections max-connections-per-ip max-downloads max-list-entries
           max-pending-write-bytes backlog reuse-address drain-timeout reply-line-ending text-encoding
+          cluster { host port seed-nodes ask-timeout }
 
-        When both listeners are bound it prints: listening text=<host>:<port> binary=<host>:<port>|off
+        When both listeners are bound it prints: listening text=<host>:<port> binary=<host>:<port>|off cluster=<host>:<port>|off
         """;
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a one-line message.</summary>
@@ -45,6 +49,7 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
         bool help = false, version = false;
         string? configFile = null;
         var overrides = new List<string>();
+        var seeds = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -66,11 +71,15 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
                 case "--config":
                     configFile = inline ?? Next(args, ref i, arg);
                     continue;
+                case "--seed":
+                    seeds.Add(inline ?? Next(args, ref i, arg));
+                    continue;
             }
             if (!Flags.TryGetValue(arg, out var key)) throw new ArgumentException($"unknown flag '{args[i]}' (try --help)");
             var value = inline ?? Next(args, ref i, arg);
             overrides.Add($"actor-tcp.{key} = {Quote(value)}");
         }
+        if (seeds.Count > 0) overrides.Add($"actor-tcp.cluster.seed-nodes = [{string.Join(", ", seeds.Select(Quote))}]");
         return new ServerOptions(help, version, configFile, overrides);
     }
 

@@ -9,7 +9,7 @@ namespace ActorTcp.Tests;
 /// <summary>The dialog and the commands as a pure function: a request in, replies and the next step out.</summary>
 public sealed class ConversationSpecs
 {
-    private readonly Conversation _conversation = new(new TextReplyEncoder(Encoding.UTF8, crlf: false), 4096, binary: false, 10_000, () => "OK version=test");
+    private readonly Conversation _conversation = new(new TextReplyEncoder(Encoding.UTF8, crlf: false), 4096, binary: false, 10_000, _ => "OK version=test");
 
     private (string Replies, Step Step) Say(string line, bool named)
     {

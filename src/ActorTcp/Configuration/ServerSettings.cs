@@ -45,6 +45,9 @@ internal sealed record ServerSettings
     /// <summary>Sockets whose session is over and that wait for the client's FIN; past it the oldest is closed at once.</summary>
     public required int MaxLingering { get; init; }
 
+    /// <summary>Cluster mode, or null for a server alone (no cluster port: no remoting is started).</summary>
+    public ClusterSettings? Cluster { get; init; }
+
     /// <summary>Parses and validates; throws <see cref="SettingsException"/> with a one-line message naming the key.</summary>
     public static ServerSettings FromConfig(Config root, long? descriptorLimit = null)
     {
@@ -82,6 +85,7 @@ internal sealed record ServerSettings
             TextEncoding = EncodingFrom(c, "text-encoding"),
             DescriptorLimit = limit,
             MaxLingering = MaxLingeringFrom(c, limit),
+            Cluster = ClusterSettings.FromConfig(c, host),
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using ActorTcp.Cluster;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
 using ActorTcp.Heartbeat;
@@ -14,7 +15,8 @@ namespace ActorTcp.Listening;
 /// <summary>
 /// Binds the text and the binary listener (docs/PROTOCOL.md), admits or refuses each new connection through
 /// <see cref="Admission"/>, and is the parent of one <see cref="SessionActor"/> per client. It answers WHO from the
-/// sessions' tickets and bounds the lingering sockets of sessions that are over. Two behaviours:
+/// sessions' tickets (or, in cluster mode, passes WHO, NODES and STATS to the node's registry, and gives the registry
+/// this node's names) and bounds the lingering sockets of sessions that are over. Two behaviours:
 /// <see cref="Listening"/>, then <see cref="Draining"/> once the server is stopping.
 /// </summary>
 internal sealed class ListenerActor : UntypedActor, IWithTimers
@@ -27,6 +29,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     private readonly FileService _files;
     private readonly ILogger _logger;
     private readonly BindingStatus _status;
+    private readonly IActorRef? _registry;
     private readonly Admission _admission;
     private readonly HashSet<SessionTicket> _live = new();
     private readonly LingeringSockets<SessionTicket> _lingering;
@@ -42,8 +45,10 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     private bool _lingeringToldToClose;
 
     public ListenerActor(
-        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status)
+        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status,
+        IActorRef? registry = null)
     {
+        _registry = registry;
         _settings = settings;
         _stats = stats;
         _heartbeat = heartbeat;
@@ -56,9 +61,11 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <param name="registry">The cluster registry (<see cref="NodeRegistry"/>) in cluster mode; null for a server alone.</param>
     public static Props Props(
-        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status) =>
-        Akka.Actor.Props.Create(() => new ListenerActor(settings, stats, heartbeat, files, logger, status));
+        ServerSettings settings, ServerStats stats, IActorRef heartbeat, FileService files, ILogger logger, BindingStatus status,
+        IActorRef? registry = null) =>
+        Akka.Actor.Props.Create(() => new ListenerActor(settings, stats, heartbeat, files, logger, status, registry));
 
     /// <summary>A crash inside one session closes that client alone; the listener and every other client go on.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => SessionFailures();
@@ -74,6 +81,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         _text = new SessionContext(_settings, _stats, binary: false, _files, _logger, now);
         if (_settings.BinaryPort is not null) _binary = new SessionContext(_settings, _stats, binary: true, _files, _logger, now);
         Listen();
+        _registry?.Tell(new ListenerReady(Self));
         Timers.StartPeriodicTimer("summary", LogSummary.Instance, SummaryInterval);
     }
 
@@ -147,8 +155,14 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
                 if (!_lingering.Remove(stopped.Ticket)) OnSessionEnded(stopped.Ticket, stopped.Reason, lingering: false);
                 _stats.SetLingering(_lingering.Count);
                 break;
-            case WhoRequest:
+            case WhoRequest or NodesRequest or StatsRequest when _registry is not null:
+                _registry.Forward(message);
+                break;
+            case WhoRequest or LocalNamesRequest:
                 Sender.Tell(new WhoReply(ConnectedNames()));
+                break;
+            case NodesRequest:
+                Sender.Tell(new NodesReply([new NodeLine("standalone", "up", _stats.Connections)]));
                 break;
             case GetConnectionCount:
                 Sender.Tell(_live.Count);

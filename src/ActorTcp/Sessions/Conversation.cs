@@ -20,20 +20,30 @@ internal enum StepKind
     List,
     /// <summary>GET of <see cref="Step.Get"/>; requests wait until the transfer is over.</summary>
     Get,
+    /// <summary>NODES: ask the directory for the servers; requests wait for the answer.</summary>
+    Nodes,
+    /// <summary>STATS in cluster mode: ask the cluster registry for the cluster keys; requests wait for the answer.</summary>
+    Stats,
 }
 
 internal readonly record struct Step(StepKind Kind, CloseReason Reason = default, string? Argument = null, GetRequest? Get = null)
 {
     public static readonly Step Continue = new(StepKind.Continue);
     public static readonly Step Who = new(StepKind.Who);
+    public static readonly Step Nodes = new(StepKind.Nodes);
+    public static readonly Step Stats = new(StepKind.Stats);
 }
 
 /// <summary>
 /// The name dialog and the commands of docs/PROTOCOL.md, as a pure function: a request in, its replies written to
 /// the output and the next step out. It holds no per-client state (whether the client is named is passed in), so
 /// one instance serves every session of a listener, and it is tested without actors or sockets.
+/// <paramref name="statsLine"/> formats STATS with the cluster keys it is given (null: a server alone); when
+/// <paramref name="clustered"/>, STATS waits for the cluster's answer like WHO.
 /// </summary>
-internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameBytes, bool binary, int maxListEntries, Func<string> statsLine)
+internal sealed class Conversation(
+    IReplyEncoder encoder, int maxLineOrFrameBytes, bool binary, int maxListEntries, Func<ClusterSummary?, string> statsLine,
+    bool clustered = false)
 {
     internal static readonly string[] HelpLines =
     [
@@ -44,6 +54,7 @@ internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameByte
         "LIST [<folder>] - the files served: OK <n>, then <size> <path> per line",
         "GET <path> [<offset> [<length>]] - OK <n>, then n raw bytes of the file",
         "STATS - server counters as key=value pairs",
+        "NODES - the servers of the cluster: OK <n>, then <address> <status> <connections> per line",
         "HELP - this list",
         "QUIT - says Goodbye! and closes (EXIT works too)",
     ];
@@ -117,8 +128,11 @@ internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameByte
             case Verb.Get:
                 return StartGet(Decode(line[request.ArgsStart..]), output);
             case Verb.Stats:
-                Reply(output, statsLine());
+                if (clustered) return Step.Stats;
+                Reply(output, statsLine(null));
                 return Step.Continue;
+            case Verb.Nodes:
+                return Step.Nodes;
             case Verb.Help:
                 Reply(output, Replies.Ok(HelpLines.Length));
                 foreach (var help in HelpLines) Reply(output, help);
@@ -161,12 +175,23 @@ internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameByte
         return Step.Continue;
     }
 
-    /// <summary>The answer to WHO: the names, already sorted by the directory.</summary>
-    public void WriteWho(IReadOnlyList<string> names, IBufferWriter<byte> output)
+    /// <summary>The answer to WHO: the names, already sorted by the directory; partial when a member did not answer.</summary>
+    public void WriteWho(IReadOnlyList<string> names, bool partial, IBufferWriter<byte> output)
     {
-        Reply(output, Replies.Ok(names.Count));
+        Reply(output, partial ? Replies.OkPartial(names.Count) : Replies.Ok(names.Count));
         foreach (var name in names) Reply(output, name);
     }
+
+    /// <summary>The answer to NODES: one line per server, already sorted; <c>?</c> for a server that did not answer.</summary>
+    public void WriteNodes(IReadOnlyList<NodeLine> nodes, IBufferWriter<byte> output)
+    {
+        Reply(output, Replies.Ok(nodes.Count));
+        foreach (var node in nodes)
+            Reply(output, $"{node.Address} {node.Status} {(node.Connections is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?")}");
+    }
+
+    /// <summary>The answer to STATS in cluster mode, once the members have answered.</summary>
+    public void WriteStats(ClusterSummary cluster, IBufferWriter<byte> output) => Reply(output, statsLine(cluster));
 
     public void WriteList(string folder, ListResult result, IBufferWriter<byte> output)
     {
