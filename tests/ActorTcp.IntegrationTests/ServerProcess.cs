@@ -25,6 +25,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int BinaryPort { get; private set; }
 
+    /// <summary>The <c>cluster=</c> value of the listening line (<c>host:port</c>), or null when it is <c>off</c>.</summary>
+    public string? ClusterAddress { get; private set; }
+
+    /// <summary>The whole listening line.</summary>
+    public string ListeningLine { get; private set; } = "";
+
     public int Pid => _process.Id;
 
     /// <summary>Everything the server logged so far (its logs go to standard error).</summary>
@@ -78,6 +84,9 @@ public sealed class ServerProcess : IAsyncDisposable
         var line = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
         server.TextPort = PortOf(line, "text=");
         server.BinaryPort = line.Contains("binary=off") ? 0 : PortOf(line, "binary=");
+        server.ListeningLine = line;
+        var cluster = ValueOf(line, "cluster=");
+        server.ClusterAddress = cluster is null or "off" ? null : cluster;
         return server;
     }
 
@@ -121,6 +130,15 @@ public sealed class ServerProcess : IAsyncDisposable
         return info;
     }
 
+    private static string? ValueOf(string line, string key)
+    {
+        var at = line.IndexOf(" " + key, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var start = at + 1 + key.Length;
+        var end = line.IndexOf(' ', start);
+        return end < 0 ? line[start..] : line[start..end];
+    }
+
     private static int PortOf(string line, string key)
     {
         var start = line.IndexOf(key, StringComparison.Ordinal) + key.Length;
@@ -135,6 +153,13 @@ public sealed class ServerProcess : IAsyncDisposable
         if (!_process.HasExited) _ = kill(_process.Id, 15);
         await _process.WaitForExitAsync().WaitAsync(within ?? TimeSpan.FromSeconds(60));
         return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: the process dies at once, without leaving its cluster or telling its clients.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited) _ = kill(_process.Id, 9);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     public bool HasExited => _process.HasExited;
