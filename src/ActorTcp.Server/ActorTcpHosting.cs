@@ -12,7 +12,6 @@ using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
-using Akka.Streams;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -46,7 +45,7 @@ internal static class ActorTcpHosting
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
                 });
-            if (settings.Cluster is { } cluster) AddClustering(builder, cluster);
+            if (settings.Cluster is { } cluster) AddClustering(builder, cluster, config);
             builder
                 .WithActors((system, _) =>
                 {
@@ -89,12 +88,16 @@ internal static class ActorTcpHosting
     /// majority). CoordinatedShutdown then runs drain (service-requests-done), leave (cluster-leave, cluster-exiting),
     /// exit, in that order. The defaults below come after the user's configuration, so an `akka { }` overlay wins.
     /// </summary>
-    private static void AddClustering(AkkaConfigurationBuilder builder, ClusterSettings cluster)
+    private static void AddClustering(AkkaConfigurationBuilder builder, ClusterSettings cluster, Config user)
     {
+        builder.AddHocon(ClusterDefaults(), HoconAddMode.Append);
+        // AddAkka appends Akka.Streams' defaults before anything else (so that stream refs serialize from the start),
+        // which puts its 30 s ahead of every later Append: this one must be prepended, unless the user set it.
+        if (!user.HasPath(StreamRefSubscriptionTimeout))
+            builder.AddHocon(
+                $"{StreamRefSubscriptionTimeout} = {(long)(cluster.AskTimeout + TimeSpan.FromSeconds(3)).TotalMilliseconds}ms",
+                HoconAddMode.Prepend);
         builder
-            .AddHocon(ClusterDefaults(cluster), HoconAddMode.Append)
-            // Registers the stream ref serializer at start: a node must read an offer before it materializes any stream.
-            .AddHocon(ActorMaterializer.DefaultConfig(), HoconAddMode.Append)
             .WithRemoting(new RemoteOptions { HostName = cluster.Host, Port = cluster.Port })
             .WithClustering(new ClusterOptions
             {
@@ -102,7 +105,10 @@ internal static class ActorTcpHosting
             });
     }
 
-    private static Config ClusterDefaults(ClusterSettings cluster) => ConfigurationFactory.ParseString($$"""
+    /// <summary>An offer whose stream is never pulled (its asker gave up) holds its snapshot of names this long (30 s by default).</summary>
+    private const string StreamRefSubscriptionTimeout = "akka.stream.materializer.stream-ref.subscription-timeout";
+
+    private static Config ClusterDefaults() => ConfigurationFactory.ParseString($$"""
         akka.actor {
           serializers.actor-tcp-cluster = "{{Qualified(typeof(ClusterSerializer))}}"
           serialization-bindings { "{{Qualified(typeof(IClusterMessage))}}" = actor-tcp-cluster }
@@ -110,11 +116,6 @@ internal static class ActorTcpHosting
         # .NET's ReuseAddress also sets SO_REUSEPORT on Linux: a second node could then bind the same cluster port
         # silently and take half of the first one's connections. A cluster port is never shared.
         akka.remote.dot-netty.tcp.tcp-reuse-addr = off
-        # Remoting logs its last words after the logger has stopped, and Akka prints those on standard output, where
-        # scripts read the listening line: keep that fallback for warnings.
-        akka.stdout-loglevel = WARNING
-        # An offer whose stream is never pulled (its asker gave up) holds its snapshot of names this long, not 30 s.
-        akka.stream.materializer.stream-ref.subscription-timeout = {{(long)(cluster.AskTimeout + TimeSpan.FromSeconds(3)).TotalMilliseconds}}ms
         """);
 
     private static string Qualified(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";

@@ -157,8 +157,7 @@ public sealed class ClusterTests
         await using var client = await TestClient.NamedAsync(node.TextPort, "alone");
         var nodes = await NodesAsync(client);
         Assert.Single(nodes);
-        Assert.StartsWith(node.ClusterAddress + " ", nodes[0]);
-        Assert.EndsWith(" 1", nodes[0]);
+        Assert.Equal($"{node.ClusterAddress} joining 1", nodes[0]);
         Assert.Equal(("OK 1", "alone"), await WhoAsync(client));
     }
 

@@ -25,7 +25,8 @@ internal static class MemberView
             selfListed |= member.Address.Equals(self.Address);
             entries.Add(Entry(member, unreachableAddresses.Contains(member.UniqueAddress)));
         }
-        if (!selfListed) entries.Add(Entry(self, unreachable: false));
+        // Before its seeds answer, Akka reports this node as `removed` (it is no member yet): it is joining.
+        if (!selfListed) entries.Add(new MemberEntry(self.Address, NameOf(self.Address), "joining", Up: false));
         entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return entries;
     }
@@ -42,7 +43,6 @@ internal static class MemberView
         MemberStatus.Leaving => "leaving",
         MemberStatus.Exiting => "exiting",
         MemberStatus.Down => "down",
-        // A node that has been removed still answers for itself until it stops.
         MemberStatus.Removed => "removed",
         _ => status.ToString().ToLowerInvariant(),
     };
