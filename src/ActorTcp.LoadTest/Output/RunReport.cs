@@ -176,6 +176,8 @@ internal static class JsonReport
             bytes_out_window = report.Result.BytesOutWindow,
             bytes_in_total = report.Result.BytesInTotal,
             bytes_out_total = report.Result.BytesOutTotal,
+            reconnects = report.Result.Reconnects,
+            reconnect_attempts_failed = report.Result.ReconnectAttemptsFailed,
             errors = report.Result.Errors,
             error_samples = report.Result.ErrorSamples,
             loadgen = new
