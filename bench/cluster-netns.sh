@@ -97,8 +97,11 @@ for i in 1 2 3; do
 done
 
 haproxy -f "$ROOT/config/haproxy.cfg" -db > "$OUT/haproxy.log" 2>&1 &
-PIDS+=($!)
+HAPROXY=$!
+PIDS+=("$HAPROXY")
 echo "haproxy -f config/haproxy.cfg -db" >> "$OUT/commands.txt"
+sleep 1
+kill -0 "$HAPROXY" 2>/dev/null || { log "haproxy did not start: $(cat "$OUT/haproxy.log")"; exit 1; }
 
 # The prober reaches the cluster through haproxy, like any client.
 python3 "$ROOT/bench/cluster_probe.py" "$NET.1" 6000 $((DURATION + CLIENTS / 500 + 60)) 1 > "$OUT/probe.log" 2>&1 &
@@ -106,6 +109,7 @@ PROBE=$!
 PIDS+=("$PROBE")
 last_probe() { grep -v prober_reconnect "$OUT/probe.log" 2>/dev/null | tail -1; }
 for _ in $(seq 1 60); do [[ $(last_probe | grep -o '_up_' | wc -l) == 3 ]] && break; sleep 0.5; done
+[[ $(last_probe | grep -o '_up_' | wc -l) == 3 ]] || { log "the cluster did not form: $(tail -1 "$OUT/probe.log")"; exit 1; }
 log "cluster over the bridge: $(last_probe)"
 
 args=(--host "$NET.1" --allow-network "$NET.0/24" --port 6000 --scenario idle --clients "$CLIENTS" --heartbeat 5s
