@@ -135,7 +135,7 @@ import json, sys
 d, signal_at, victim, victim_clients, mode = sys.argv[1], float(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
 r = json.load(open(f"{d}/loadgen.json"))
 rec = r["ops"].get("reconnect", {})
-who_ms, partial, gone_at = [], 0, None
+who_ms, first_ms, partial, gone_at = [], [], 0, None
 for line in open(f"{d}/probe.log"):
     parts = line.split()
     t = float(parts[0])
@@ -143,11 +143,12 @@ for line in open(f"{d}/probe.log"):
         continue
     fields = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
     who_ms.append(float(fields["who_ms"]))
+    first_ms.append(float(fields["first_ms"]))
     partial += fields["who"].endswith("partial")
     if gone_at is None and victim + "_" not in fields["nodes"]:
         gone_at = t - signal_at
 print(f"| {mode} | {victim_clients:,} | {r['reconnects']:,} | {rec.get('p50_ms', 0):.0f} / {rec.get('p99_ms', 0):.0f} / {rec.get('max_ms', 0):.0f} "
-      f"| {sum(r['errors'].values())} | {max(who_ms) if who_ms else 0:.0f} ms ({len(who_ms)} asked, {partial} partial) "
+      f"| {sum(r['errors'].values())} | {max(first_ms) if first_ms else 0:.0f} / {max(who_ms) if who_ms else 0:.0f} ms ({len(who_ms)} asked, {partial} partial) "
       f"| {'%.1f s' % gone_at if gone_at is not None else 'not within the run'} |")
 if r["errors"]:
     print("errors:", r["errors"])
@@ -155,7 +156,7 @@ EOF
 }
 
 {
-  echo "| signal | victim's clients | reconnects | reconnect p50 / p99 / max ms | errors | WHO max latency after the signal | victim gone from NODES after |"
+  echo "| signal | victim's clients | reconnects | reconnect p50 / p99 / max ms | errors | WHO after the signal, max ms to first / last line | victim gone from NODES after |"
   echo "|---|---:|---:|---|---:|---|---|"
 } > "$OUT/summary.md"
 for mode in $MODES; do

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """WHO and NODES prober for bench/cluster.sh: one named client on HOST:PORT that asks WHO (and NODES) every
-INTERVAL seconds and prints one line per round:  <unix time> who_ms=<ms> who=<first line> nodes=<line|line|...>
+INTERVAL seconds and prints one line per round:
+  <unix time> first_ms=<ms to WHO's first line> who_ms=<ms to its last> who=<first line> nodes=<line|line|...>
+The first line is when the node answered (its ask-timeout + 1 s bound); the rest is the reply's size.
 It reconnects when its node goes away (it may be the one the bench stops), and stops after SECONDS."""
 import socket
 import sys
@@ -41,12 +43,13 @@ while time.time() < end:
         started = time.monotonic()
         sock.sendall(b"WHO\n")
         header = lines.line()
+        first_ms = (time.monotonic() - started) * 1000
         for _ in range(int(header.split()[1])):
             lines.line()
         who_ms = (time.monotonic() - started) * 1000
         sock.sendall(b"NODES\n")
         nodes = [lines.line() for _ in range(int(lines.line().split()[1]))]
-        print(f"{time.time():.3f} who_ms={who_ms:.0f} who={header.replace(' ', '_')} nodes={'|'.join(n.replace(' ', '_') for n in nodes)}",
+        print(f"{time.time():.3f} first_ms={first_ms:.0f} who_ms={who_ms:.0f} who={header.replace(' ', '_')} nodes={'|'.join(n.replace(' ', '_') for n in nodes)}",
               flush=True)
     except (OSError, ConnectionError, ValueError, IndexError) as e:
         print(f"{time.time():.3f} prober_reconnect ({e})", flush=True)
