@@ -1,5 +1,4 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
-using System.Diagnostics;
 using ActorTcp.Protocol;
 using ActorTcp.Sessions;
 using Akka;
@@ -35,7 +34,7 @@ internal sealed class MemberQuery : UntypedActor, IWithTimers
     private readonly Akka.Cluster.Cluster _cluster;
     private readonly TimeSpan _askTimeout;
     private readonly IMaterializer _materializer;
-    private readonly Stopwatch _elapsed = Stopwatch.StartNew();
+    private DateTimeOffset _started;
 
     private IReadOnlyList<MemberEntry> _members = [];
     private long?[] _counts = [];
@@ -60,6 +59,7 @@ internal sealed class MemberQuery : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
+        _started = Context.System.Scheduler.Now;
         var state = _cluster.State;
         _members = MemberView.From(state.Members, state.Unreachable, _cluster.SelfMember);
         _counts = new long?[_members.Count];
@@ -134,7 +134,7 @@ internal sealed class MemberQuery : UntypedActor, IWithTimers
     {
         if (_merging || _replied) return;
         _merging = true;
-        var budget = _askTimeout + StreamGrace - _elapsed.Elapsed;
+        var budget = _askTimeout + StreamGrace - (Context.System.Scheduler.Now - _started);
         if (budget < TimeSpan.FromMilliseconds(50)) budget = TimeSpan.FromMilliseconds(50);
         var broken = new Flag();
         var sources = new List<Source<string, NotUsed>>(_offers.Length);
