@@ -32,6 +32,9 @@ public static class Replies
 
     public static string Ok(long count) => OkPrefix + count;
 
+    /// <summary>The first line of a cluster-wide WHO that lacks the names of a member that did not answer in time.</summary>
+    public static string OkPartial(long count) => $"{OkPrefix}{count} partial";
+
     public static string InvalidName(string reason) => $"ERR invalid name: {reason}";
 
     public static string LineTooLong(int max) => $"ERR line too long (max {max} bytes)";

@@ -46,6 +46,7 @@ public static class RequestParser
         4 when Ascii.EqualsIgnoreCase(verb, "QUIT"u8) => Verb.Quit,
         4 when Ascii.EqualsIgnoreCase(verb, "EXIT"u8) => Verb.Quit,
         5 when Ascii.EqualsIgnoreCase(verb, "STATS"u8) => Verb.Stats,
+        5 when Ascii.EqualsIgnoreCase(verb, "NODES"u8) => Verb.Nodes,
         9 when Ascii.EqualsIgnoreCase(verb, "HEARTBEAT"u8) => Verb.Heartbeat,
         _ => Verb.Unknown,
     };

@@ -14,6 +14,7 @@ public static class Requests
     public const string Heartbeat = "HEARTBEAT";
     public const string Who = "WHO";
     public const string Stats = "STATS";
+    public const string Nodes = "NODES";
     public const string Help = "HELP";
 
     /// <summary><c>ECHO text</c>: the server answers with <paramref name="text"/> unchanged.</summary>

@@ -13,6 +13,7 @@ public enum Verb
     List,
     Get,
     Stats,
+    Nodes,
     Help,
     Quit,
     /// <summary>KEY: the session's key for UDP heartbeats.</summary>

@@ -1,6 +1,7 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using System.Net.Security;
 using System.Reflection;
+using ActorTcp.Cluster;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
 using ActorTcp.Listening;
@@ -10,8 +11,10 @@ using ActorTcp.Observability;
 using System.Diagnostics.Metrics;
 using Akka;
 using Akka.Actor;
+using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
+using Akka.Remote.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -46,7 +49,9 @@ internal static class ActorTcpHosting
                 {
                     loggers.ClearLoggers();
                     loggers.AddLoggerFactory();
-                })
+                });
+            if (settings.Cluster is { } cluster) AddClustering(builder, cluster, config);
+            builder
                 .WithActors((system, _) =>
                 {
                     var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("ActorTcp");
@@ -57,7 +62,13 @@ internal static class ActorTcpHosting
                     // The meter always exists, and costs nothing until a reader (an exporter, dotnet-counters) listens.
                     var metrics = new ServerMetrics(provider.GetRequiredService<IMeterFactory>(), stats,
                         () => files.Downloads.Running, settings.MaxConnections, settings.DescriptorLimit);
-                    var parts = new ListenerParts(settings, stats, files, new SessionKeys(), tls, logger, status, metrics);
+                    IActorRef? registry = null;
+                    if (settings.Cluster is { } cluster)
+                    {
+                        registry = system.ActorOf(NodeRegistry.Props(stats, cluster, logger), NodeRegistry.Name);
+                        JoinCluster(system, cluster, logger);
+                    }
+                    var parts = new ListenerParts(settings, stats, files, new SessionKeys(), tls, logger, status, metrics, registry);
                     var listener = system.ActorOf(ListenerActor.Props(parts, heartbeat), "listener");
                     AddShutdownSteps(system, listener, settings);
                 });
@@ -78,6 +89,52 @@ internal static class ActorTcpHosting
             await listener.Ask<Drained>(new Drain(settings.DrainTimeout), settings.DrainTimeout + DrainMargin);
             return Done.Instance;
         });
+    }
+
+    /// <summary>
+    /// Akka.Remote on the cluster port and Akka.Cluster with Akka's defaults (the split-brain resolver keeps the
+    /// majority). CoordinatedShutdown then runs drain (service-requests-done), leave (cluster-leave, cluster-exiting),
+    /// exit, in that order. The defaults below come after the user's configuration, so an `akka { }` overlay wins.
+    /// </summary>
+    private static void AddClustering(AkkaConfigurationBuilder builder, ClusterSettings cluster, Config user)
+    {
+        builder.AddHocon(ClusterDefaults(), HoconAddMode.Append);
+        // AddAkka appends Akka.Streams' defaults before anything else (so that stream refs serialize from the start),
+        // which puts its 30 s ahead of every later Append: this one must be prepended, unless the user set it.
+        if (!user.HasPath(StreamRefSubscriptionTimeout))
+            builder.AddHocon(
+                $"{StreamRefSubscriptionTimeout} = {(long)(cluster.AskTimeout + TimeSpan.FromSeconds(3)).TotalMilliseconds}ms",
+                HoconAddMode.Prepend);
+        builder
+            .WithRemoting(new RemoteOptions { HostName = cluster.Host, Port = cluster.Port })
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = cluster.SeedNodes.Select(seed => $"akka.tcp://{SystemName}@{seed}").ToArray(),
+            });
+    }
+
+    /// <summary>An offer whose stream is never pulled (its asker gave up) holds its snapshot of names this long (30 s by default).</summary>
+    private const string StreamRefSubscriptionTimeout = "akka.stream.materializer.stream-ref.subscription-timeout";
+
+    private static Config ClusterDefaults() => ConfigurationFactory.ParseString($$"""
+        akka.actor {
+          serializers.actor-tcp-cluster = "{{Qualified(typeof(ClusterSerializer))}}"
+          serialization-bindings { "{{Qualified(typeof(IClusterMessage))}}" = actor-tcp-cluster }
+        }
+        # .NET's ReuseAddress also sets SO_REUSEPORT on Linux: a second node could then bind the same cluster port
+        # silently and take half of the first one's connections. A cluster port is never shared.
+        akka.remote.dot-netty.tcp.tcp-reuse-addr = off
+        """);
+
+    private static string Qualified(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
+
+    /// <summary>With no seed the node forms a cluster by itself; with seeds Akka joins them (and retries forever).</summary>
+    private static void JoinCluster(ActorSystem system, ClusterSettings settings, ILogger logger)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        logger.LogInformation("Cluster node {Node} ({UniqueAddress}); seeds {Seeds}",
+            MemberView.NameOf(cluster.SelfAddress), cluster.SelfUniqueAddress, settings.SeedNodes.Count == 0 ? "none: a new cluster" : string.Join(", ", settings.SeedNodes));
+        if (settings.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
     }
 
     /// <summary>Time past drain-timeout for the cut transfers' sessions to stop and the drain to be reported.</summary>

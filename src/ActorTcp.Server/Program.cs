@@ -46,6 +46,7 @@ namespace ActorTcp.Server
                 settings = ServerSettings.FromConfig(config);
                 store = OpenFiles(settings.FilesRoot);
                 tls = settings.TlsPort is null ? null : TlsCertificates.Load(settings.TlsCertificate!, settings.TlsKey!);
+                if (settings.Cluster is { } cluster) ClusterPort.EnsureFree(cluster);
             }
             catch (Exception e) when (e is ArgumentException or SettingsException or ConfigurationException or IOException)
             {
@@ -69,7 +70,9 @@ namespace ActorTcp.Server
                 return UsageError;
             }
             // Long enough for the drain: transfers may finish up to drain-timeout after SIGTERM.
-            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.DrainTimeout + TimeSpan.FromSeconds(15));
+            // A cluster node also leaves (cluster-leave and cluster-exiting, 10 s each at most) after the drain.
+            var leave = settings.Cluster is null ? TimeSpan.Zero : TimeSpan.FromSeconds(25);
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.DrainTimeout + TimeSpan.FromSeconds(15) + leave);
             builder.Services.AddActorTcp(config, settings, store, tls);
 
             using var host = builder.Build();
@@ -80,7 +83,7 @@ namespace ActorTcp.Server
             {
                 var bound = await status.Bound.WaitAsync(TimeSpan.FromSeconds(30));
                 var metrics = await telemetry.StartEndpointAsync(settings, host.Services.GetRequiredService<ILoggerFactory>());
-                Console.Out.WriteLine(ListeningLine(bound, metrics));
+                Console.Out.WriteLine(ListeningLine(bound, ClusterPort.Describe(host.Services, settings), metrics));
                 Console.Out.Flush();
             }
             catch (Exception e) when (e is BindFailedException or TimeoutException)
@@ -93,15 +96,15 @@ namespace ActorTcp.Server
 
             await host.WaitForShutdownAsync();
             await Log.CloseAndFlushAsync();
-            return 0;
+            return ClusterPort.ExitCode(host.Services);
         }
 
         /// <summary>
         /// <c>listening text=.. binary=.. tls=.. udp=.. cluster=.. metrics=..</c>: every key always present, <c>off</c> for
         /// what is not served, so that scripts can look keys up by name.
         /// </summary>
-        internal static string ListeningLine(BoundEndpoints bound, System.Net.IPEndPoint? metrics) =>
-            $"listening text={Endpoint(bound.Text)} binary={Endpoint(bound.Binary)} tls={Endpoint(bound.Tls)} udp={Endpoint(bound.Udp)} cluster=off metrics={Endpoint(metrics)}";
+        internal static string ListeningLine(BoundEndpoints bound, string cluster, System.Net.IPEndPoint? metrics) =>
+            $"listening text={Endpoint(bound.Text)} binary={Endpoint(bound.Binary)} tls={Endpoint(bound.Tls)} udp={Endpoint(bound.Udp)} cluster={cluster} metrics={Endpoint(metrics)}";
 
         private static string Endpoint(System.Net.IPEndPoint? endpoint) => endpoint is null ? "off" : $"{endpoint.Address}:{endpoint.Port}";
 

@@ -18,6 +18,7 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
         ["--tls-cert"] = "tls-certificate",
         ["--tls-key"] = "tls-key",
         ["--metrics-port"] = "metrics-port",
+        ["--cluster-port"] = "cluster.port",
     };
 
     public const string Usage = """
@@ -39,6 +40,8 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           --tls-key <file>           PEM private key of the TLS listener
           --metrics-port <port|off>  Prometheus endpoint, GET /metrics [off]
           --trace <address|cidr>     log every byte of these clients' sessions (repeatable)  [nobody]
+          --cluster-port <port|off>  join a cluster on this port, 0 = any free  [off: a server alone]
+          --seed <host:port>         a seed node of the cluster (repeat for several)  [none: form a new cluster]
           --version                  print the version
           --help                     print this
 
@@ -48,9 +51,10 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
           max-pending-write-bytes backlog reuse-address drain-timeout close-linger max-lingering
           udp-port udp-max-per-second udp-max-addresses tls-port tls-certificate tls-key
           metrics-port trace-addresses trace-max-bytes reply-line-ending text-encoding
+          cluster { host port seed-nodes ask-timeout }
 
         When every listener is bound it prints one line (look its keys up by name; later versions may add keys):
-          listening text=<h>:<p> binary=<h>:<p>|off tls=<h>:<p>|off udp=<h>:<p>|off cluster=off metrics=<h>:<p>|off
+          listening text=<h>:<p> binary=<h>:<p>|off tls=<h>:<p>|off udp=<h>:<p>|off cluster=<h>:<p>|off metrics=<h>:<p>|off
         """;
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a one-line message.</summary>
@@ -60,6 +64,7 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
         string? configFile = null;
         var overrides = new List<string>();
         var traced = new List<string>();
+        var seeds = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -84,12 +89,16 @@ internal sealed record ServerOptions(bool Help, bool Version, string? ConfigFile
                 case "--trace":
                     traced.Add(inline ?? Next(args, ref i, arg));
                     continue;
+                case "--seed":
+                    seeds.Add(inline ?? Next(args, ref i, arg));
+                    continue;
             }
             if (!Flags.TryGetValue(arg, out var key)) throw new ArgumentException($"unknown flag '{args[i]}' (try --help)");
             var value = inline ?? Next(args, ref i, arg);
             overrides.Add($"actor-tcp.{key} = {Quote(value)}");
         }
         if (traced.Count > 0) overrides.Add($"actor-tcp.trace-addresses = [{string.Join(", ", traced.Select(Quote))}]");
+        if (seeds.Count > 0) overrides.Add($"actor-tcp.cluster.seed-nodes = [{string.Join(", ", seeds.Select(Quote))}]");
         return new ServerOptions(help, version, configFile, overrides);
     }
 

@@ -12,9 +12,16 @@ public sealed class CommandLineTests
         var (exit, stdout, stderr) = await ServerProcess.RunToEndAsync("--help");
         Assert.Equal(0, exit);
         Assert.Equal("", stderr);
-        foreach (var flag in new[] { "--config", "--host", "--port", "--binary-port", "--files", "--idle-timeout", "--max-connections", "--version", "--help" })
+        foreach (var flag in new[] { "--config", "--host", "--port", "--binary-port", "--files", "--idle-timeout", "--max-connections", "--cluster-port", "--seed", "--version", "--help" })
             Assert.Contains(flag, stdout);
         Assert.DoesNotContain(stdout.Split('\n'), line => line.StartsWith("listening ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Seed_flags_add_up_to_one_list_of_seed_nodes()
+    {
+        var options = ActorTcp.Server.ServerOptions.Parse(["--cluster-port", "4053", "--seed", "10.0.0.1:4053", "--seed=10.0.0.2:4053"]);
+        Assert.Equal(["actor-tcp.cluster.port = \"4053\"", "actor-tcp.cluster.seed-nodes = [\"10.0.0.1:4053\", \"10.0.0.2:4053\"]"], options.Overrides);
     }
 
     [Fact]
@@ -38,6 +45,8 @@ public sealed class CommandLineTests
     [InlineData("--host", "not-an-address")]
     [InlineData("--files", "/nonexistent/actortcp-files")]
     [InlineData("--config", "/nonexistent/actortcp.conf")]
+    [InlineData("--cluster-port", "many")]
+    [InlineData("--cluster-port", "0", "--seed", "just-a-host")]
     public async Task A_bad_flag_or_setting_exits_non_zero_with_one_line_on_stderr(params string[] args)
     {
         var (exit, stdout, stderr) = await ServerProcess.RunToEndAsync(["--port", "0", "--binary-port", "0", .. args]);

@@ -28,10 +28,14 @@ public sealed class ServerProcess : IAsyncDisposable
     public int TlsPort { get; private set; }
 
     public int UdpPort { get; private set; }
+
     /// <summary>The metrics endpoint's port; 0 when metrics are off.</summary>
     public int MetricsPort { get; private set; }
 
-    /// <summary>The whole `listening` line.</summary>
+    /// <summary>The <c>cluster=</c> value of the listening line (<c>host:port</c>), or null when it is <c>off</c>.</summary>
+    public string? ClusterAddress { get; private set; }
+
+    /// <summary>The whole listening line.</summary>
     public string ListeningLine { get; private set; } = "";
 
     public int Pid => _process.Id;
@@ -101,6 +105,8 @@ public sealed class ServerProcess : IAsyncDisposable
         server.UdpPort = PortOf(line, "udp=");
         server.MetricsPort = PortOf(line, "metrics=");
         server.ListeningLine = line;
+        var cluster = ValueOf(line, "cluster=");
+        server.ClusterAddress = cluster is null or "off" ? null : cluster;
         return server;
     }
 
@@ -144,6 +150,15 @@ public sealed class ServerProcess : IAsyncDisposable
         return info;
     }
 
+    private static string? ValueOf(string line, string key)
+    {
+        var at = line.IndexOf(" " + key, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var start = at + 1 + key.Length;
+        var end = line.IndexOf(' ', start);
+        return end < 0 ? line[start..] : line[start..end];
+    }
+
     /// <summary>The port of one key of the listening line; 0 for a listener that is off or a key the line lacks.</summary>
     private static int PortOf(string line, string key)
     {
@@ -161,6 +176,13 @@ public sealed class ServerProcess : IAsyncDisposable
         if (!_process.HasExited) _ = kill(_process.Id, 15);
         await _process.WaitForExitAsync().WaitAsync(within ?? TimeSpan.FromSeconds(60));
         return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL: the process dies at once, without leaving its cluster or telling its clients.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited) _ = kill(_process.Id, 9);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     public bool HasExited => _process.HasExited;

@@ -65,6 +65,65 @@ public sealed class ClientActorTests : TestKit
         Assert.Equal(1, Assert.Single(run.Metrics.Errors, e => e.Key == ErrorKinds.WrongReply).Value);
     }
 
+    [Fact]
+    public async Task With_reconnect_a_client_the_server_sends_away_comes_back_redoes_its_dialog_and_counts_no_error()
+    {
+        using var listener = Listen(out int port);
+        var options = new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1), Reconnect = true };
+        var run = new RunContext(options, new LoadMetrics());
+        var client = ChildActorOf(ClientActor.Props(0, run));
+        using var cancel = new CancellationTokenSource(Patience);
+
+        using (var first = await listener.AcceptAsync(cancel.Token))
+        {
+            await GreetAsync(first, cancel.Token);
+            // As a draining server does: its last line, then its close.
+            await SendAsync(first, cancel.Token, "ERR server shutting down\n"u8.ToArray());
+            first.Shutdown(SocketShutdown.Both);
+        }
+
+        using var second = await listener.AcceptAsync(cancel.Token);
+        await GreetAsync(second, cancel.Token);
+        client.Tell(StopClient.Instance);
+        Assert.Equal("QUIT\n", Encoding.UTF8.GetString(await ReadExactlyAsync(second, 5, cancel.Token)));
+        await SendAsync(second, cancel.Token, "Goodbye!\n"u8.ToArray());
+        second.Shutdown(SocketShutdown.Both);
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.True(finished.Succeeded, string.Join(", ", run.Metrics.Errors.Keys));
+        Assert.Empty(run.Metrics.Errors);
+        Assert.Equal(1, run.Metrics.Reconnects);
+        Assert.Equal(1, run.Metrics.OpCount(Op.Reconnect));
+        Assert.Equal(2, run.Metrics.Connected);
+    }
+
+    [Fact]
+    public async Task Without_reconnect_a_close_by_the_server_is_an_error()
+    {
+        using var listener = Listen(out int port);
+        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1) }, new LoadMetrics());
+        ChildActorOf(ClientActor.Props(0, run));
+        using var cancel = new CancellationTokenSource(Patience);
+        using (var server = await listener.AcceptAsync(cancel.Token))
+        {
+            await GreetAsync(server, cancel.Token);
+            server.Shutdown(SocketShutdown.Both);
+        }
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(0, run.Metrics.Reconnects);
+        Assert.Equal(1, run.Metrics.ErrorCount);
+    }
+
+    /// <summary>The name dialog, from the server's side, for the client named lt0.</summary>
+    private static async Task GreetAsync(Socket server, CancellationToken cancel)
+    {
+        await SendAsync(server, cancel, "Welcome!\nWhat's your name?\n"u8.ToArray());
+        Assert.Equal("lt0\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 4, cancel)));
+        await SendAsync(server, cancel, "Hello lt0!\n"u8.ToArray());
+    }
+
     private static Socket Listen(out int port)
     {
         var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -9,7 +9,7 @@ namespace ActorTcp.Tests;
 /// <summary>The dialog and the commands as a pure function: a request in, replies and the next step out.</summary>
 public sealed class ConversationSpecs
 {
-    private readonly Conversation _conversation = new(new TextReplyEncoder(Encoding.UTF8, crlf: false), 4096, binary: false, 10_000, () => "OK version=test");
+    private readonly Conversation _conversation = new(new TextReplyEncoder(Encoding.UTF8, crlf: false), 4096, binary: false, 10_000, _ => "OK version=test");
 
     private (string Replies, Step Step) Say(string line, bool named)
     {
@@ -65,11 +65,48 @@ public sealed class ConversationSpecs
     }
 
     [Fact]
+    public void Help_lists_NODES()
+    {
+        Assert.Contains("\nNODES - ", Say("HELP", named: true).Replies);
+    }
+
+    [Fact]
     public void Stats_help_and_unknown_verbs_are_answered_in_place()
     {
         Assert.Equal("OK version=test\n", Say("stats", named: true).Replies);
         Assert.StartsWith($"OK {Conversation.HelpLines.Length}\n", Say("HELP", named: true).Replies);
         Assert.Equal("ERR unknown command: fLy (try HELP)\n", Say("fLy away", named: true).Replies);
+    }
+
+    [Fact]
+    public void NODES_waits_for_the_directory_and_STATS_does_too_in_cluster_mode_only()
+    {
+        Assert.Equal(("", StepKind.Nodes), Pick(Say("nodes", named: true)));
+        Assert.Equal(("OK version=test\n", StepKind.Continue), Pick(Say("STATS", named: true)));
+
+        var clustered = new Conversation(new TextReplyEncoder(Encoding.UTF8, crlf: false), 4096, binary: false, 10_000,
+            c => c is null ? "alone" : $"OK node={c.Node} members={c.Members}", clustered: true);
+        var output = new ArrayBufferWriter<byte>();
+        Assert.Equal(StepKind.Stats, clustered.OnRequest("STATS"u8, named: true, output).Kind);
+        Assert.Equal(0, output.WrittenCount);
+        clustered.WriteStats(new ClusterSummary("10.0.0.1:4053", 3, 7, 2), output);
+        Assert.Equal("OK node=10.0.0.1:4053 members=3\n", Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
+    public void NODES_lines_show_a_question_mark_for_a_member_that_did_not_answer()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        _conversation.WriteNodes([new NodeLine("10.0.0.1:4053", "up", 12), new NodeLine("10.0.0.2:4053", "unreachable", null)], output);
+        Assert.Equal("OK 2\n10.0.0.1:4053 up 12\n10.0.0.2:4053 unreachable ?\n", Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
+    public void A_partial_WHO_says_so_on_its_first_line()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        _conversation.WriteWho(["anna", "neo"], partial: true, output);
+        Assert.Equal("OK 2 partial\nanna\nneo\n", Encoding.UTF8.GetString(output.WrittenSpan));
     }
 
     [Fact]

@@ -37,6 +37,11 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         public static readonly ErrGrace Instance = new();
     }
 
+    private sealed record ReconnectNow
+    {
+        public static readonly ReconnectNow Instance = new();
+    }
+
     private static readonly TimeSpan ErrGracePeriod = TimeSpan.FromSeconds(2);
 
     private readonly int _index;
@@ -59,6 +64,10 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
     private bool _failed;
     private bool _halted;
     private int _churnFailures;
+
+    // --reconnect: when the connection was lost (null while connected), and the attempts since.
+    private long? _lostAt;
+    private int _reconnectAttempt;
 
     // When the download in progress last received bytes.
     private long _downloadProgress;
@@ -126,6 +135,13 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         });
         Receive<Tcp.CommandFailed>(failed =>
         {
+            if (_lostAt is not null)
+            {
+                // On the way back: a refused or timed-out attempt is part of reconnecting, not an error.
+                Interlocked.Increment(ref _metrics.ReconnectAttemptsFailed);
+                ScheduleReconnect();
+                return;
+            }
             var error = failed.Cause.HasValue ? failed.Cause.Value : null;
             CycleFailed(ErrorKinds.OfConnect(error, failed.CauseString), null);
         });
@@ -161,6 +177,20 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         Receive<Tcp.CommandFailed>(failed => Fail("write failed", failed.CauseString));
         Receive<Tcp.ConnectionClosed>(OnClosed);
         Receive<AbandonClient>(_ => Abandon());
+    }
+
+    /// <summary>--reconnect: the connection is gone and the next attempt waits for its backoff.</summary>
+    private void WaitingToReconnect()
+    {
+        Receive<ReconnectNow>(_ => Connect());
+        Receive<StopClient>(_ =>
+        {
+            _stopping = true;
+            _metrics.Error("reconnect: not connected again by the end", null);
+            Finish(succeeded: false);
+        });
+        Receive<AbandonClient>(_ => Abandon());
+        Receive<Tick>(_ => { });
     }
 
     private void Finished()
@@ -213,6 +243,12 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
                 Send(_run.Encode(_name), Expect.Hello, _cycleStart);
                 break;
             case Expect.Hello:
+                if (_lostAt is { } lostAt)
+                {
+                    _metrics.Record(Op.Reconnect, lostAt);
+                    _lostAt = null;
+                    _reconnectAttempt = 0;
+                }
                 _metrics.RecordConnect(_cycleStart);
                 _metrics.BecameReady();
                 _readyNow = true;
@@ -353,8 +389,29 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
             AfterCycle(succeeded: true);
             return;
         }
+        if (_run.Options.Reconnect && !_stopping && !_quitSent)
+        {
+            // The server went away (drained, killed, reset): come back, to whichever node now takes the port.
+            Interlocked.Increment(ref _metrics.Reconnects);
+            _lostAt = LoadMetrics.Now;
+            _reconnectAttempt = 0;
+            ScheduleReconnect();
+            return;
+        }
         _metrics.Error(_checker.UnexpectedClose(closed, Head()), null);
         AfterCycle(succeeded: false);
+    }
+
+    private void ScheduleReconnect()
+    {
+        if (_stopping)
+        {
+            _metrics.Error("reconnect: not connected again by the end", null);
+            Finish(succeeded: false);
+            return;
+        }
+        Timers.StartSingleTimer("reconnect", ReconnectNow.Instance, Backoff.Delay(_reconnectAttempt++, Random.Shared.NextDouble()));
+        Become(WaitingToReconnect);
     }
 
     /// <summary>Gives up on this connection: the error is counted once, then the client closes and waits for Closed.</summary>

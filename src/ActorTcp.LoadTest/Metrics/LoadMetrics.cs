@@ -16,6 +16,8 @@ internal enum Op
     Download,
     /// <summary>Connect to the server's close after Goodbye! (dialog, churn).</summary>
     Cycle,
+    /// <summary>--reconnect: from the lost connection to <c>Hello NAME!</c> on the new one.</summary>
+    Reconnect,
 }
 
 /// <summary>
@@ -47,6 +49,10 @@ internal sealed class LoadMetrics
     public long ClientsCompleted;
     public long ClientsFailed;
     public long CyclesFailed;
+    /// <summary>--reconnect: connections the server closed or reset that the client set out to make again.</summary>
+    public long Reconnects;
+    /// <summary>--reconnect: connect attempts that failed on the way back (refused, timed out); retried, not errors.</summary>
+    public long ReconnectAttemptsFailed;
     public long BytesIn;
     public long DownloadedBytes;
     public long BytesOut;
@@ -152,6 +158,8 @@ internal sealed class LoadMetrics
             ClientsCompleted = Interlocked.Read(ref ClientsCompleted),
             ClientsFailed = Interlocked.Read(ref ClientsFailed),
             CyclesFailed = Interlocked.Read(ref CyclesFailed),
+            Reconnects = Interlocked.Read(ref Reconnects),
+            ReconnectAttemptsFailed = Interlocked.Read(ref ReconnectAttemptsFailed),
             ConnectsStarted = Interlocked.Read(ref ConnectsStarted),
             Connected = Interlocked.Read(ref Connected),
             PeakAlive = Interlocked.Read(ref PeakReady),

@@ -101,6 +101,8 @@ internal sealed record NodeResult
     public long ClientsCompleted { get; init; }
     public long ClientsFailed { get; init; }
     public long CyclesFailed { get; init; }
+    public long Reconnects { get; init; }
+    public long ReconnectAttemptsFailed { get; init; }
     public long ConnectsStarted { get; init; }
     public long Connected { get; init; }
     public long PeakAlive { get; init; }
@@ -135,6 +137,8 @@ internal sealed record NodeResult
             ClientsCompleted = parts.Sum(p => p.ClientsCompleted),
             ClientsFailed = parts.Sum(p => p.ClientsFailed),
             CyclesFailed = parts.Sum(p => p.CyclesFailed),
+            Reconnects = parts.Sum(p => p.Reconnects),
+            ReconnectAttemptsFailed = parts.Sum(p => p.ReconnectAttemptsFailed),
             ConnectsStarted = parts.Sum(p => p.ConnectsStarted),
             Connected = parts.Sum(p => p.Connected),
             PeakAlive = parts.Sum(p => p.PeakAlive),

@@ -45,6 +45,10 @@ internal sealed record LoadOptions
     public string? FileSha256 { get; init; }
     public IReadOnlyDictionary<Scenario, int> Mix { get; init; } = DefaultMix;
     public IReadOnlyList<int> ServerPids { get; init; } = [];
+    /// <summary>A client whose connection the server closes or resets connects again (see <see cref="Clients.Backoff"/>).</summary>
+    public bool Reconnect { get; init; }
+    /// <summary>A private network that a test script made (network namespaces), allowed as a target besides loopback.</summary>
+    public IPNetwork? AllowNetwork { get; init; }
 
     // Set for worker processes only.
     public bool Worker { get; init; }
@@ -67,7 +71,9 @@ internal sealed record LoadOptions
 
           dotnet run -c Release --project src/ActorTcp.LoadTest -- --port 6000 --scenario echo --clients 1000
 
-        --host ADDR            target address, 127.0.0.0/8 only                          [127.0.0.1]
+        --host ADDR            target address, 127.0.0.0/8 only (see --allow-network)   [127.0.0.1]
+        --allow-network CIDR   also allow targets in this private network (10/8, 172.16/12, 192.168/16)
+                               that a test script made, e.g. bench/cluster-netns.sh
         --port P[,P...]        target port(s); clients are spread round-robin             (required)
         --scenario NAME        dialog | echo | idle | download | churn | mixed           [echo]
         --framing KIND         text | binary (use the binary listener's port)            [text]
@@ -90,6 +96,9 @@ internal sealed record LoadOptions
         --file-sha256 HEX      download: or the SHA-256 of the file
         --mix a=W,b=W          mixed: weights of idle, echo, churn, download, dialog     [idle=60,echo=25,churn=10,download=5]
         --name-prefix S        client names are S<index>                                 [lt]
+        --reconnect            a connection the server closes or resets is made again (jittered
+                               backoff, 50 ms doubling to 5 s) and the dialog redone; counted
+                               as reconnects, not errors
         --server-pid PID[,..]  sample the server's RSS and CPU from /proc (summed)
         --json FILE            write the report as JSON
         --no-live              no live view (it is also off when stdout is not a terminal)
@@ -107,6 +116,8 @@ internal sealed record LoadOptions
             o = flag switch
             {
                 "--host" => o with { Host = ParseHost(Next()) },
+                "--allow-network" => o with { AllowNetwork = ParseNetwork(Next()) },
+                "--reconnect" => o with { Reconnect = true },
                 "--port" or "--ports" => o with { Ports = ParseList(Next(), flag, p => ParseInt(p, flag, 1, 65535)) },
                 "--scenario" => o with { Scenario = ParseEnum<Scenario>(Next(), flag) },
                 "--framing" => o with { Framing = ParseEnum<Framing>(Next(), flag) },
@@ -148,6 +159,16 @@ internal sealed record LoadOptions
         {
             throw new UsageException("--port is required");
         }
+        // The generator is for this machine only: refusing other targets keeps it from being pointed at someone's server.
+        var loopback = Host.GetAddressBytes()[0] == 127;
+        if (!loopback && !(AllowNetwork?.Contains(Host) ?? false))
+        {
+            throw new UsageException($"--host {Host}: refused, only loopback targets (127.0.0.0/8) are allowed, or a test network given with --allow-network");
+        }
+        if (!loopback && SourceIps > 0)
+        {
+            throw new UsageException("--source-ips binds 127.0.0.x sources: loopback targets only");
+        }
         if (Ramp <= 0)
         {
             throw new UsageException("--ramp must be positive");
@@ -175,7 +196,7 @@ internal sealed record LoadOptions
             }
         }
         var o = this with { TotalClients = Worker ? TotalClients : Clients };
-        if (o.SourceIps == 0 && o.TotalClients > 20_000)
+        if (o.SourceIps == 0 && o.TotalClients > 20_000 && loopback)
         {
             // One source address gives about 28,000 ephemeral ports; keep well under it per address.
             o = o with { SourceIps = Math.Min(250, (o.TotalClients + 14_999) / 15_000) };
@@ -224,6 +245,14 @@ internal sealed record LoadOptions
         {
             args.AddRange(["--file-sha256", FileSha256]);
         }
+        if (Reconnect)
+        {
+            args.Add("--reconnect");
+        }
+        if (AllowNetwork is { } network)
+        {
+            args.AddRange(["--allow-network", network.ToString()]);
+        }
         return args;
 
         static string Ms(TimeSpan t) => ((long)t.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
@@ -238,12 +267,28 @@ internal sealed record LoadOptions
         {
             address = address.MapToIPv4();
         }
-        // The generator is for this machine only: refusing other targets keeps it from being pointed at someone's server.
-        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || address.GetAddressBytes()[0] != 127)
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
         {
-            throw new UsageException($"--host {text}: refused, only loopback targets (127.0.0.0/8) are allowed");
+            throw new UsageException($"--host {text}: refused, IPv4 targets only");
         }
         return address;
+    }
+
+    private static readonly IPNetwork[] PrivateNetworks =
+        [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16")];
+
+    /// <summary>A network inside the private ranges only: test networks are made there, and nobody's server lives in them publicly.</summary>
+    private static IPNetwork ParseNetwork(string text)
+    {
+        if (!IPNetwork.TryParse(text, out var network) || network.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            throw new UsageException($"--allow-network {text}: expected an IPv4 network such as 10.77.0.0/24");
+        }
+        if (!PrivateNetworks.Any(p => p.PrefixLength <= network.PrefixLength && p.Contains(network.BaseAddress)))
+        {
+            throw new UsageException($"--allow-network {text}: refused, only networks inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16");
+        }
+        return network;
     }
 
     private static IReadOnlyDictionary<Scenario, int> ParseMix(string text)

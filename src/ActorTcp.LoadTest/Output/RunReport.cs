@@ -83,6 +83,10 @@ internal static class ReportPrinter
         w.WriteLine($"window    {r.WindowSeconds:F1} s");
         w.WriteLine($"clients   completed {r.ClientsCompleted:N0}, failed {r.ClientsFailed:N0}; named at the window's end {r.AliveAtWindowEnd:N0}, peak {r.PeakAlive:N0}");
         w.WriteLine($"connects  {r.ConnectsStarted:N0} started, {r.Connected:N0} established{(r.CyclesFailed > 0 ? $", {r.CyclesFailed:N0} churn cycles failed" : "")}");
+        if (o.Reconnect)
+        {
+            w.WriteLine($"reconnect {r.Reconnects:N0} connections lost and made again (not errors), {r.ReconnectAttemptsFailed:N0} attempts refused or timed out on the way");
+        }
         w.WriteLine($"total     {report.OpsPerSecond:N0} ops/s in the window");
         w.WriteLine();
         w.WriteLine($"{"op",-10} {"count",12} {"per s",10} {"p50 ms",9} {"p90 ms",9} {"p99 ms",9} {"p99.9 ms",9} {"max ms",9}");
@@ -172,6 +176,8 @@ internal static class JsonReport
             bytes_out_window = report.Result.BytesOutWindow,
             bytes_in_total = report.Result.BytesInTotal,
             bytes_out_total = report.Result.BytesOutTotal,
+            reconnects = report.Result.Reconnects,
+            reconnect_attempts_failed = report.Result.ReconnectAttemptsFailed,
             errors = report.Result.Errors,
             error_samples = report.Result.ErrorSamples,
             loadgen = new

@@ -69,6 +69,8 @@ internal sealed record ServerSettings
 
     /// <summary>Bytes traced per connection, both directions together; past it the trace of that connection stops.</summary>
     public int TraceMaxBytes { get; init; } = 64 * 1024;
+    /// <summary>Cluster mode, or null for a server alone (no cluster port: no remoting is started).</summary>
+    public ClusterSettings? Cluster { get; init; }
 
     /// <summary>Parses and validates; throws <see cref="SettingsException"/> with a one-line message naming the key.</summary>
     public static ServerSettings FromConfig(Config root, long? descriptorLimit = null)
@@ -124,6 +126,7 @@ internal sealed record ServerSettings
             TraceMaxBytes = c.HasPath("trace-max-bytes")
                 ? (int)Math.Min(int.MaxValue, PositiveBytes(c, "trace-max-bytes"))
                 : 64 * 1024,
+            Cluster = ClusterSettings.FromConfig(c, host),
         };
     }
 

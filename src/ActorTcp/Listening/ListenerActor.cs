@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using ActorTcp.Cluster;
 using ActorTcp.Configuration;
 using ActorTcp.Files;
 using System.Net.Security;
@@ -17,12 +18,14 @@ namespace ActorTcp.Listening;
 /// <summary>What the listener is built from, made once by the host.</summary>
 internal sealed record ListenerParts(
     ServerSettings Settings, ServerStats Stats, FileService Files, SessionKeys Keys,
-    SslStreamCertificateContext? Tls, ILogger Logger, BindingStatus Status, ServerMetrics? Metrics = null);
+    SslStreamCertificateContext? Tls, ILogger Logger, BindingStatus Status, ServerMetrics? Metrics = null,
+    IActorRef? Registry = null);
 
 /// <summary>
 /// Binds the text and the binary listener (docs/PROTOCOL.md), admits or refuses each new connection through
 /// <see cref="Admission"/>, and is the parent of one <see cref="SessionActor"/> per client. It answers WHO from the
-/// sessions' tickets and bounds the lingering sockets of sessions that are over. Two behaviours:
+/// sessions' tickets (or, in cluster mode, passes WHO, NODES and STATS to the node's registry, and gives the registry
+/// this node's names) and bounds the lingering sockets of sessions that are over. Two behaviours:
 /// <see cref="Listening"/>, then <see cref="Draining"/> once the server is stopping.
 /// </summary>
 internal sealed class ListenerActor : UntypedActor, IWithTimers
@@ -38,6 +41,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     private readonly ILogger _logger;
     private readonly BindingStatus _status;
     private readonly ServerMetrics? _metrics;
+    private readonly IActorRef? _registry;
     private readonly Admission _admission;
     private readonly HashSet<SessionTicket> _live = new();
     private readonly LingeringSockets<SessionTicket> _lingering;
@@ -53,6 +57,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     public ListenerActor(ListenerParts parts, IActorRef heartbeat)
     {
         _metrics = parts.Metrics;
+        _registry = parts.Registry;
         _settings = parts.Settings;
         _stats = parts.Stats;
         _heartbeat = heartbeat;
@@ -84,6 +89,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         foreach (var kind in Enum.GetValues<ListenerKind>())
             _contexts[kind] = new SessionContext(_settings, _stats, binary: kind == ListenerKind.Binary, _files, _keys, _logger, now);
         Listen();
+        _registry?.Tell(new ListenerReady(Self));
         Timers.StartPeriodicTimer("summary", LogSummary.Instance, SummaryInterval);
     }
 
@@ -157,8 +163,14 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
                 if (!_lingering.Remove(stopped.Ticket)) OnSessionEnded(stopped.Ticket, stopped.Reason, lingering: false);
                 _stats.SetLingering(_lingering.Count);
                 break;
-            case WhoRequest:
+            case WhoRequest or NodesRequest or StatsRequest when _registry is not null:
+                _registry.Forward(message);
+                break;
+            case WhoRequest or LocalNamesRequest:
                 Sender.Tell(new WhoReply(ConnectedNames()));
+                break;
+            case NodesRequest:
+                Sender.Tell(new NodesReply([new NodeLine("standalone", "up", _stats.Connections)]));
                 break;
             case GetConnectionCount:
                 Sender.Tell(_live.Count);
@@ -315,8 +327,9 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         if (!_live.Remove(ticket)) return;
         _keys.Forget(ticket);
         _admission.Release(ticket.Remote);
-        _stats.ConnectionEnded(ticket.Listener, reason);
+        // The duration first: a scrape that sees the close counted then also sees its duration.
         _metrics?.ConnectionEnded(TimeSpan.FromTicks(Context.System.Scheduler.Now.UtcTicks - ticket.OpenedAtTicks));
+        _stats.ConnectionEnded(ticket.Listener, reason);
         if (lingering)
         {
             _lingering.Add(ticket, ticket.Remote, _evicted);

@@ -22,6 +22,10 @@ internal enum StepKind
     Get,
     /// <summary>KEY: answer with the session's key for UDP heartbeats (<see cref="Conversation.WriteKey"/>).</summary>
     Key,
+    /// <summary>NODES: ask the directory for the servers; requests wait for the answer.</summary>
+    Nodes,
+    /// <summary>STATS in cluster mode: ask the cluster registry for the cluster keys; requests wait for the answer.</summary>
+    Stats,
 }
 
 internal readonly record struct Step(StepKind Kind, CloseReason Reason = default, string? Argument = null, GetRequest? Get = null)
@@ -29,14 +33,20 @@ internal readonly record struct Step(StepKind Kind, CloseReason Reason = default
     public static readonly Step Continue = new(StepKind.Continue);
     public static readonly Step Who = new(StepKind.Who);
     public static readonly Step Key = new(StepKind.Key);
+    public static readonly Step Nodes = new(StepKind.Nodes);
+    public static readonly Step Stats = new(StepKind.Stats);
 }
 
 /// <summary>
 /// The name dialog and the commands of docs/PROTOCOL.md, as a pure function: a request in, its replies written to
 /// the output and the next step out. It holds no per-client state (whether the client is named is passed in), so
 /// one instance serves every session of a listener, and it is tested without actors or sockets.
+/// <paramref name="statsLine"/> formats STATS with the cluster keys it is given (null: a server alone); when
+/// <paramref name="clustered"/>, STATS waits for the cluster's answer like WHO.
 /// </summary>
-internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameBytes, bool binary, int maxListEntries, Func<string> statsLine)
+internal sealed class Conversation(
+    IReplyEncoder encoder, int maxLineOrFrameBytes, bool binary, int maxListEntries, Func<ClusterSummary?, string> statsLine,
+    bool clustered = false)
 {
     internal static readonly string[] HelpLines =
     [
@@ -48,6 +58,7 @@ internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameByte
         "GET <path> [<offset> [<length>]] - OK <n>, then n raw bytes of the file",
         "STATS - server counters as key=value pairs",
         "KEY - your key for UDP heartbeats: OK <key>",
+        "NODES - the servers of the cluster: OK <n>, then <address> <status> <connections> per line",
         "HELP - this list",
         "QUIT - says Goodbye! and closes (EXIT works too)",
     ];
@@ -123,8 +134,11 @@ internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameByte
             case Verb.Get:
                 return StartGet(Decode(line[request.ArgsStart..]), output);
             case Verb.Stats:
-                Reply(output, statsLine());
+                if (clustered) return Step.Stats;
+                Reply(output, statsLine(null));
                 return Step.Continue;
+            case Verb.Nodes:
+                return Step.Nodes;
             case Verb.Help:
                 Reply(output, Replies.Ok(HelpLines.Length));
                 foreach (var help in HelpLines) Reply(output, help);
@@ -167,14 +181,24 @@ internal sealed class Conversation(IReplyEncoder encoder, int maxLineOrFrameByte
         return Step.Continue;
     }
 
-    /// <summary>The answer to WHO: the names, already sorted by the directory.</summary>
-    public void WriteWho(IReadOnlyList<string> names, IBufferWriter<byte> output)
+    /// <summary>The answer to WHO: the names, already sorted by the directory; partial when a member did not answer.</summary>
+    public void WriteWho(IReadOnlyList<string> names, bool partial, IBufferWriter<byte> output)
     {
-        Reply(output, Replies.Ok(names.Count));
+        Reply(output, partial ? Replies.OkPartial(names.Count) : Replies.Ok(names.Count));
         foreach (var name in names) Reply(output, name);
     }
 
     public void WriteKey(string key, IBufferWriter<byte> output) => Reply(output, Replies.OkPrefix + key);
+    /// <summary>The answer to NODES: one line per server, already sorted; <c>?</c> for a server that did not answer.</summary>
+    public void WriteNodes(IReadOnlyList<NodeLine> nodes, IBufferWriter<byte> output)
+    {
+        Reply(output, Replies.Ok(nodes.Count));
+        foreach (var node in nodes)
+            Reply(output, $"{node.Address} {node.Status} {(node.Connections is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?")}");
+    }
+
+    /// <summary>The answer to STATS in cluster mode, once the members have answered.</summary>
+    public void WriteStats(ClusterSummary cluster, IBufferWriter<byte> output) => Reply(output, statsLine(cluster));
 
     public void WriteList(string folder, ListResult result, IBufferWriter<byte> output)
     {

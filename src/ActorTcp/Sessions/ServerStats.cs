@@ -70,12 +70,16 @@ internal sealed class ServerStats(string version, DateTimeOffset startedAt)
 
     public void AddBytesOut(int count) => Interlocked.Add(ref _bytesOut, count);
 
-    /// <summary>The STATS reply: <c>OK key=value ...</c>.</summary>
-    public string Format(DateTimeOffset now, int downloads)
+    /// <summary>
+    /// The STATS reply: <c>OK key=value ...</c>, with the cluster keys of <paramref name="cluster"/>, or those of a
+    /// server alone when it is null (this server's own connections, one member, one answer).
+    /// </summary>
+    public string Format(DateTimeOffset now, int downloads, ClusterSummary? cluster = null)
     {
-        var line = new StringBuilder(480)
+        var connections = Connections;
+        var line = new StringBuilder(560)
             .Append("OK version=").Append(Version)
-            .Append(" connections=").Append(Connections)
+            .Append(" connections=").Append(connections)
             .Append(" accepted=").Append(Accepted)
             .Append(" rejected=").Append(Rejected)
             .Append(" downloads=").Append(downloads)
@@ -86,6 +90,10 @@ internal sealed class ServerStats(string version, DateTimeOffset startedAt)
             .Append(" lingering=").Append(Lingering);
         foreach (var reason in CloseReasons.All)
             line.Append(' ').Append(CloseReasons.StatsKey(reason)).Append('=').Append(Closed(reason));
+        line.Append(" node=").Append(cluster?.Node ?? "standalone")
+            .Append(" members=").Append(cluster?.Members ?? 1)
+            .Append(" cluster_connections=").Append(cluster?.ClusterConnections ?? connections)
+            .Append(" cluster_answered=").Append(cluster?.Answered ?? 1);
         return line.ToString();
     }
 

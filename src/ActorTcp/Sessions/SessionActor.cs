@@ -142,7 +142,15 @@ internal sealed class SessionActor : UntypedActor
                 Advance(Signal.StopLingering);
                 break;
             case WhoReply who:
-                if (AwaitingAnswer) _ctx.Conversation.WriteWho(who.Names, _output);
+                if (AwaitingAnswer) _ctx.Conversation.WriteWho(who.Names, who.Partial, _output);
+                OnAnswered();
+                break;
+            case NodesReply nodes:
+                if (AwaitingAnswer) _ctx.Conversation.WriteNodes(nodes.Nodes, _output);
+                OnAnswered();
+                break;
+            case ClusterSummary cluster:
+                if (AwaitingAnswer) _ctx.Conversation.WriteStats(cluster, _output);
                 OnAnswered();
                 break;
             case ListDone list:
@@ -329,6 +337,14 @@ internal sealed class SessionActor : UntypedActor
             case StepKind.Who:
                 _work = Work.Waiting;
                 Context.Parent.Tell(WhoRequest.Instance);
+                break;
+            case StepKind.Nodes:
+                _work = Work.Waiting;
+                Context.Parent.Tell(NodesRequest.Instance);
+                break;
+            case StepKind.Stats:
+                _work = Work.Waiting;
+                Context.Parent.Tell(StatsRequest.Instance);
                 break;
             case StepKind.List:
                 StartList(step.Argument!);

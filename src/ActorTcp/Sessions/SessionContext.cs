@@ -20,7 +20,7 @@ internal sealed class SessionContext
         IReplyEncoder encoder = binary ? BinaryReplyEncoder.Instance : new TextReplyEncoder(settings.TextEncoding, settings.CrlfReplies);
         Conversation = new Conversation(
             encoder, binary ? settings.MaxFrameBytes : settings.MaxLineBytes, binary, settings.MaxListEntries,
-            () => stats.Format(now(), files.Downloads.Running));
+            cluster => stats.Format(now(), files.Downloads.Running, cluster), clustered: settings.Cluster is not null);
     }
 
     public ServerSettings Settings { get; }

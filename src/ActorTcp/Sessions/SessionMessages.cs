@@ -52,8 +52,39 @@ internal sealed class WhoRequest
     private WhoRequest() { }
 }
 
-/// <summary>The connected names, sorted by their UTF-8 bytes, a name used twice listed twice.</summary>
-internal sealed record WhoReply(IReadOnlyList<string> Names);
+/// <summary>
+/// The connected names, sorted by their UTF-8 bytes, a name used twice listed twice; <paramref name="Partial"/> when a
+/// cluster member did not answer in time, so that some names may be missing.
+/// </summary>
+internal sealed record WhoReply(IReadOnlyList<string> Names, bool Partial = false);
+
+/// <summary>Asks the directory (the listener, or the cluster registry behind it) for the NODES lines.</summary>
+internal sealed class NodesRequest
+{
+    public static readonly NodesRequest Instance = new();
+
+    private NodesRequest() { }
+}
+
+/// <summary>One server of NODES: its address, its status in lower case, and its connections (null: it did not answer).</summary>
+internal sealed record NodeLine(string Address, string Status, long? Connections);
+
+/// <summary>The NODES lines, sorted by address.</summary>
+internal sealed record NodesReply(IReadOnlyList<NodeLine> Nodes);
+
+/// <summary>Asks the cluster registry for the cluster part of STATS (cluster mode only).</summary>
+internal sealed class StatsRequest
+{
+    public static readonly StatsRequest Instance = new();
+
+    private StatsRequest() { }
+}
+
+/// <summary>
+/// The cluster keys of STATS: this node's address, the members that are up, and the connections of the members that
+/// answered, this node included.
+/// </summary>
+internal sealed record ClusterSummary(string Node, int Members, long ClusterConnections, int Answered);
 
 /// <summary>
 /// To the listener: the session has said its last line and sent its FIN. It is over as a client (counted closed,
