@@ -63,12 +63,15 @@ internal static class ActorTcpHosting
                     var metrics = new ServerMetrics(provider.GetRequiredService<IMeterFactory>(), stats,
                         () => files.Downloads.Running, settings.MaxConnections, settings.DescriptorLimit);
                     IActorRef? registry = null;
+                    var keys = new SessionKeys();
                     if (settings.Cluster is { } cluster)
                     {
-                        registry = system.ActorOf(NodeRegistry.Props(stats, cluster, logger), NodeRegistry.Name);
+                        // UDP heartbeat keys carry this node's mark, so any member can pass a heartbeat to its owner.
+                        keys = new SessionKeys(SessionKeys.TagFor(MemberView.NameOf(Akka.Cluster.Cluster.Get(system).SelfAddress)));
+                        registry = system.ActorOf(NodeRegistry.Props(stats, cluster, keys, logger), NodeRegistry.Name);
                         JoinCluster(system, cluster, logger);
                     }
-                    var parts = new ListenerParts(settings, stats, files, new SessionKeys(), tls, logger, status, metrics, registry);
+                    var parts = new ListenerParts(settings, stats, files, keys, tls, logger, status, metrics, registry);
                     var listener = system.ActorOf(ListenerActor.Props(parts, heartbeat), "listener");
                     AddShutdownSteps(system, listener, settings);
                 });

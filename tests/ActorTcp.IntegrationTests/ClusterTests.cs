@@ -203,6 +203,29 @@ public sealed class ClusterTests
     }
 
     /// <summary>WHO's first line, and its names joined with commas.</summary>
+    [Fact]
+    public async Task A_udp_heartbeat_sent_to_another_node_keeps_the_session_on_its_own_node_alive()
+    {
+        await using var cluster = await TestCluster.StartAsync(2, hocon: "actor-tcp { idle-timeout = 2s, heartbeat-tick = 100ms }",
+            extra: ["--udp-port", "0"]);
+        await using var client = await TestClient.NamedAsync(cluster[0].TextPort, "roamer");
+        await client.SendAsync("KEY\n");
+        var key = (await client.ReadLineAsync())![3..];
+
+        // Every heartbeat goes to the other node's UDP port: it passes them to node 0, which holds the session.
+        using var udp = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("127.0.0.40"), 0));
+        var other = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, cluster[1].UdpPort);
+        var silent = Stopwatch.StartNew();
+        while (silent.Elapsed < TimeSpan.FromSeconds(3.5))
+        {
+            await udp.SendAsync(System.Text.Encoding.ASCII.GetBytes("HEARTBEAT " + key), other);
+            await Task.Delay(300);
+        }
+        await client.SendAsync("PING\n");
+        Assert.Equal("PONG", await client.ReadLineAsync());
+        Assert.Equal("ERR idle timeout", await client.ReadLineAsync());
+    }
+
     private static async Task<(string Header, string Names)> WhoAsync(TestClient client)
     {
         await client.SendAsync("WHO\n");
@@ -281,16 +304,20 @@ public sealed class TestCluster : IAsyncDisposable
     public string Logs => string.Join("\n", _nodes.Select((n, i) => $"--- node {i} ({n.ClusterAddress}) ---\n{n.Log}"));
 
     /// <param name="sharePort">The later nodes bind the first one's text port (SO_REUSEPORT) instead of their own.</param>
-    public static async Task<TestCluster> StartAsync(int count, bool sharePort = false)
+    /// <param name="hocon">More settings for every node, layered over the fast failover ones.</param>
+    /// <param name="extra">More flags for every node.</param>
+    public static async Task<TestCluster> StartAsync(int count, bool sharePort = false, string hocon = "", params string[] extra)
     {
         var cluster = new TestCluster();
         try
         {
-            var first = await ServerProcess.StartAsync(FastFailover, "--cluster-port", "0");
+            var settings = FastFailover + "\n" + hocon;
+            var first = await ServerProcess.StartAsync(settings, ["--cluster-port", "0", .. extra]);
             cluster._nodes.Add(first);
             var flags = new List<string> { "--cluster-port", "0", "--seed", first.ClusterAddress! };
+            flags.AddRange(extra);
             if (sharePort) flags.AddRange(["--port", first.TextPort.ToString(CultureInfo.InvariantCulture)]);
-            var rest = Enumerable.Range(1, count - 1).Select(_ => ServerProcess.StartAsync(FastFailover, flags.ToArray())).ToList();
+            var rest = Enumerable.Range(1, count - 1).Select(_ => ServerProcess.StartAsync(settings, flags.ToArray())).ToList();
             foreach (var node in rest) cluster._nodes.Add(await node);
             await cluster.WaitUntilAllUpAsync();
             return cluster;

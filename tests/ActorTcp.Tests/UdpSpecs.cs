@@ -128,6 +128,35 @@ public sealed class UdpResponderSpecs
     }
 }
 
+public sealed class UdpForwardingSpecs
+{
+    [Fact]
+    public void A_heartbeat_whose_key_another_node_made_is_passed_on_and_one_of_ours_never_is()
+    {
+        var keys = new SessionKeys(nodeTag: 0x0505);
+        var forwarded = new List<byte[]>();
+        var udp = new UdpResponder(64, new RateWindows(100, 100), keys, () => 0, forwarded.Add);
+        var theirs = "0707" + new string('a', 28);
+        var oursButUnknown = "0505" + new string('b', 28);
+        var answer = new byte[64];
+        udp.Handle(Encoding.ASCII.GetBytes("HEARTBEAT " + theirs), 1, 0, answer);
+        udp.Handle(Encoding.ASCII.GetBytes("HEARTBEAT " + oursButUnknown), 1, 0, answer);
+        udp.Handle(Encoding.ASCII.GetBytes("HEARTBEAT " + theirs.ToUpperInvariant()), 1, 0, answer);
+        var only = Assert.Single(forwarded);
+        Assert.Equal(theirs, Convert.ToHexStringLower(only));
+    }
+
+    [Fact]
+    public void A_node_marks_its_keys_so_that_any_member_can_tell_whose_they_are()
+    {
+        var tag = SessionKeys.TagFor("127.0.0.1:4053");
+        Assert.NotEqual(tag, SessionKeys.TagFor("127.0.0.1:4054"));
+        var keys = new SessionKeys(tag);
+        var key = keys.KeyOf(new SessionTicket(1, IPAddress.Loopback, 0));
+        Assert.Equal(tag, SessionKeys.TagOf(Convert.FromHexString(key)));
+    }
+}
+
 public sealed class SessionKeysSpecs
 {
     [Fact]

@@ -28,6 +28,15 @@ internal sealed record NamesOffer(int Tag, int Count, ISourceRef<NameBatch> Name
 /// </summary>
 internal sealed record NameBatch(string[] Names) : IClusterMessage;
 
+/// <summary>
+/// To a member's registry: a UDP heartbeat that reached another node for a session this member holds (its key names
+/// it); the member marks that session alive if the key is still live.
+/// </summary>
+internal sealed record RemoteHeartbeat(byte[] Key) : IClusterMessage;
+
+/// <summary>To this node's registry, from its UDP endpoint: pass this heartbeat on to the member its key names.</summary>
+internal sealed record ForwardHeartbeat(byte[] Key);
+
 /// <summary>From the listener at its start: where the registry gets this node's names.</summary>
 internal sealed record ListenerReady(IActorRef Listener);
 

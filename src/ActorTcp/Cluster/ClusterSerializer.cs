@@ -21,6 +21,7 @@ internal sealed class ClusterSerializer(ExtendedActorSystem system) : Serializer
     private const string NamesQueryManifest = "nq";
     private const string NamesOfferManifest = "no";
     private const string NameBatchManifest = "nb";
+    private const string HeartbeatManifest = "hb";
 
     public override int Identifier => Id;
 
@@ -31,6 +32,7 @@ internal sealed class ClusterSerializer(ExtendedActorSystem system) : Serializer
         NamesQuery => NamesQueryManifest,
         NamesOffer => NamesOfferManifest,
         NameBatch => NameBatchManifest,
+        RemoteHeartbeat => HeartbeatManifest,
         _ => throw new ArgumentException($"cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -60,6 +62,10 @@ internal sealed class ClusterSerializer(ExtendedActorSystem system) : Serializer
                     w.Write(b.Names.Length);
                     foreach (var name in b.Names) w.Write(name);
                     break;
+                case RemoteHeartbeat h:
+                    w.Write(h.Key.Length);
+                    w.Write(h.Key);
+                    break;
                 default:
                     throw new ArgumentException($"cannot serialize {obj.GetType()}", nameof(obj));
             }
@@ -86,6 +92,8 @@ internal sealed class ClusterSerializer(ExtendedActorSystem system) : Serializer
                 var names = new string[r.ReadInt32()];
                 for (var i = 0; i < names.Length; i++) names[i] = r.ReadString();
                 return new NameBatch(names);
+            case HeartbeatManifest:
+                return new RemoteHeartbeat(r.ReadBytes(Math.Min(r.ReadInt32(), Sessions.SessionKeys.KeyBytes)));
             default:
                 throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}'");
         }

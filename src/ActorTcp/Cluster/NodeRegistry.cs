@@ -22,6 +22,7 @@ internal sealed class NodeRegistry : ReceiveActor
     public const int BatchSize = 200;
 
     private readonly ServerStats _stats;
+    private readonly SessionKeys _keys;
     private readonly ClusterSettings _settings;
     private readonly ILogger _logger;
     private readonly Akka.Cluster.Cluster _cluster;
@@ -29,8 +30,9 @@ internal sealed class NodeRegistry : ReceiveActor
     private IActorRef? _listener;
     private long _queries;
 
-    public NodeRegistry(ServerStats stats, ClusterSettings settings, ILogger logger)
+    public NodeRegistry(ServerStats stats, ClusterSettings settings, SessionKeys keys, ILogger logger)
     {
+        _keys = keys;
         _stats = stats;
         _settings = settings;
         _logger = logger;
@@ -45,10 +47,23 @@ internal sealed class NodeRegistry : ReceiveActor
         Receive<WhoRequest>(_ => StartQuery(QueryKind.Who));
         Receive<NodesRequest>(_ => StartQuery(QueryKind.Nodes));
         Receive<StatsRequest>(_ => StartQuery(QueryKind.Stats));
+        Receive<ForwardHeartbeat>(OnForwardHeartbeat);
+        Receive<RemoteHeartbeat>(heartbeat => _keys.FindByKey(heartbeat.Key)?.Touch(Context.System.Scheduler.Now.UtcTicks));
     }
 
-    public static Props Props(ServerStats stats, ClusterSettings settings, ILogger logger) =>
-        Akka.Actor.Props.Create(() => new NodeRegistry(stats, settings, logger));
+    /// <summary>Passes a heartbeat to the member whose mark its key carries (to each, in the rare case two share one).</summary>
+    private void OnForwardHeartbeat(ForwardHeartbeat heartbeat)
+    {
+        var tag = SessionKeys.TagOf(heartbeat.Key);
+        foreach (var member in _cluster.State.Members)
+        {
+            if (member.Address == _cluster.SelfAddress || SessionKeys.TagFor(MemberView.NameOf(member.Address)) != tag) continue;
+            Context.ActorSelection(new RootActorPath(member.Address) / "user" / Name).Tell(new RemoteHeartbeat(heartbeat.Key));
+        }
+    }
+
+    public static Props Props(ServerStats stats, ClusterSettings settings, SessionKeys keys, ILogger logger) =>
+        Akka.Actor.Props.Create(() => new NodeRegistry(stats, settings, keys, logger));
 
     /// <summary>A query failing in flight must not take the registry with it; it has already answered or never will.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);

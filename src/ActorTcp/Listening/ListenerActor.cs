@@ -240,7 +240,9 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     {
         var scheduler = Context.System.Scheduler;
         var rates = new RateWindows(_settings.UdpMaxPerSecond, _settings.UdpMaxAddresses);
-        var responder = new UdpResponder(_settings.MaxLineBytes, rates, _keys, () => scheduler.Now.UtcTicks);
+        var registry = _registry;
+        Action<byte[]>? forward = registry is null ? null : key => registry.Tell(new ForwardHeartbeat(key));
+        var responder = new UdpResponder(_settings.MaxLineBytes, rates, _keys, () => scheduler.Now.UtcTicks, forward);
         Context.ActorOf(UdpEndpoint.Props(socket, responder, _settings.MaxLineBytes, _logger), "udp");
     }
 

@@ -11,7 +11,11 @@ namespace ActorTcp.Udp;
 /// past its rate. An answer is never longer than its request, so the endpoint cannot amplify a spoofed flood.
 /// Pure apart from the sessions it marks alive; used from one thread.
 /// </summary>
-internal sealed class UdpResponder(int maxLineBytes, RateWindows rates, SessionKeys keys, Func<long> nowTicks)
+/// <remarks>
+/// In cluster mode a heartbeat whose key another node made goes to <paramref name="forward"/>, which passes it to that
+/// node: the key names its node, so only keys of a member travel, once each, and never back.
+/// </remarks>
+internal sealed class UdpResponder(int maxLineBytes, RateWindows rates, SessionKeys keys, Func<long> nowTicks, Action<byte[]>? forward = null)
 {
     /// <summary>No answer.</summary>
     public const int Silence = -1;
@@ -49,7 +53,10 @@ internal sealed class UdpResponder(int maxLineBytes, RateWindows rates, SessionK
         var key = args[start..];
         var end = key.IndexOfAny((byte)' ', (byte)'\t');
         if (end >= 0) key = key[..end];
-        keys.Find(key)?.Touch(nowTicks());
+        Span<byte> raw = stackalloc byte[SessionKeys.KeyBytes];
+        if (!SessionKeys.TryParse(key, raw)) return default;
+        if (keys.FindByKey(raw) is { } ticket) ticket.Touch(nowTicks());
+        else if (forward is not null && SessionKeys.TagOf(raw) != keys.NodeTag) forward(raw.ToArray());
         return default;
     }
 
