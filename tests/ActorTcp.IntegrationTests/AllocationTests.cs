@@ -73,6 +73,47 @@ public sealed class AllocationTests
         Assert.True(allocated < MiB, $"{allocated / 1024} KiB allocated while skipping 10 MiB of a 4 GiB frame");
     }
 
+    [Fact]
+    public async Task Stalled_downloads_read_a_chunk_ahead_of_their_readers_not_the_whole_file()
+    {
+        const int Downloads = 20;
+        const long FileBytes = 64 * MiB;
+        var folder = Directory.CreateTempSubdirectory("actortcp-stall-").FullName;
+        try
+        {
+            await using (var file = File.Create(Path.Combine(folder, "big.bin"))) file.SetLength(FileBytes);
+            await using var server = await InProcessServer.StartAsync($"actor-tcp.files-root = \"{folder}\"");
+            var buffer = new byte[64 * 1024];
+            var readers = new List<Socket>();
+            try
+            {
+                // Each reader asks for the file and then reads nothing: its transfer stalls once the socket buffers
+                // are full, and must not go on reading the file into memory meanwhile.
+                var before = GC.GetTotalAllocatedBytes(precise: true);
+                for (var i = 0; i < Downloads; i++)
+                {
+                    var reader = Connect(server.TextPort);
+                    reader.ReceiveBufferSize = 64 * 1024;
+                    readers.Add(reader);
+                    Dialog(reader, buffer);
+                    reader.Send("GET big.bin\n"u8);
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                Assert.True(allocated < Downloads * 512 * 1024,
+                    $"{allocated / 1024} KiB allocated by {Downloads} stalled downloads of a {FileBytes / MiB} MiB file");
+            }
+            finally
+            {
+                foreach (var reader in readers) reader.Dispose();
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static Socket Connect(int port)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)

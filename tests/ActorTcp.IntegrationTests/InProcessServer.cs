@@ -42,7 +42,8 @@ internal sealed class InProcessServer : IAsyncDisposable
             .WithFallback(ConfigurationFactory.ParseString(hocon));
         var settings = ServerSettings.FromConfig(config);
         var system = ActorSystem.Create("in-process", config);
-        var files = new FileService(new FileStore(Path.Combine(AppContext.BaseDirectory, "config", "files")), new DownloadQuota(settings.MaxDownloads));
+        var root = Path.IsPathRooted(settings.FilesRoot) ? settings.FilesRoot : Path.Combine(AppContext.BaseDirectory, settings.FilesRoot);
+        var files = new FileService(new FileStore(root), new DownloadQuota(settings.MaxDownloads));
         var heartbeat = system.ActorOf(HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout));
         var status = new BindingStatus();
         var parts = new ListenerParts(settings, new ServerStats("test", system.Scheduler.Now), files, new SessionKeys(), null, NullLogger.Instance, status);
