@@ -29,7 +29,10 @@ public sealed class MetricsTests
             await Scrape.UntilAsync(port, s => s.Value(Active, ("listener", "text")) == 1, "the silent client");
             Assert.True(await silent.ReadToEndAsync() is { Length: > 0 });
         }
-        var scrape = await Scrape.UntilAsync(port, s => s.Value(Closed, ("reason", "handshake_timeout")) == 1,
+        // The series are read one after another by the exporter: wait until the scrape shows the close everywhere.
+        var scrape = await Scrape.UntilAsync(port,
+            s => s.Value(Closed, ("reason", "handshake_timeout")) == 1 && s.Value(Active, ("listener", "text")) == 0
+                && s.Value(DurationCount) == 1,
             "a handshake_timeout close");
         Assert.Equal(0, scrape.Value(Active, ("listener", "text")));
         Assert.Equal(1, scrape.Value(DurationCount));
@@ -59,13 +62,17 @@ public sealed class MetricsTests
 
         await neo.SendAsync(RequestEncoder.Text.Encode("QUIT"));
         Assert.Equal("Goodbye!", await neo.ReadLineAsync());
-        scrape = await Scrape.UntilAsync(port, s => s.Value(Closed, ("reason", "quit")) == 1, "a quit close");
+        scrape = await Scrape.UntilAsync(port,
+            s => s.Value(Closed, ("reason", "quit")) == 1 && s.Value(Active, ("listener", "text")) == 0
+                && s.Value(DurationCount) == 2, "a quit close");
         Assert.Equal(0, scrape.Value(Active, ("listener", "text")));
         Assert.Equal(1, scrape.Value(Active, ("listener", "binary")));
         Assert.Equal(2, scrape.Value(DurationCount));
 
         trinity.HalfClose();
-        scrape = await Scrape.UntilAsync(port, s => s.Value(Active, ("listener", "binary")) == 0, "the binary client gone");
+        scrape = await Scrape.UntilAsync(port,
+            s => s.Value(Active, ("listener", "binary")) == 0 && s.Value(Closed, ("reason", "peer_closed")) == 1
+                && s.Value(DurationCount) == 3, "the binary client gone");
         Assert.Equal(1, scrape.Value(Closed, ("reason", "peer_closed")));
         Assert.Equal(3, scrape.Sum(Closed));
         Assert.Equal(3, scrape.Value(DurationCount));

@@ -329,9 +329,6 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         if (!_live.Remove(ticket)) return;
         _keys.Forget(ticket);
         _admission.Release(ticket.Remote);
-        // The duration first: a scrape that sees the close counted then also sees its duration.
-        _metrics?.ConnectionEnded(TimeSpan.FromTicks(Context.System.Scheduler.Now.UtcTicks - ticket.OpenedAtTicks));
-        _stats.ConnectionEnded(ticket.Listener, reason);
         if (lingering)
         {
             _lingering.Add(ticket, ticket.Remote, _evicted);
@@ -339,6 +336,10 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
             _evicted.Clear();
         }
         _stats.SetLingering(_lingering.Count);
+        // The close is counted last: a STATS line or a scrape that sees it also sees its duration, the lingering
+        // socket and the freed connection.
+        _metrics?.ConnectionEnded(TimeSpan.FromTicks(Context.System.Scheduler.Now.UtcTicks - ticket.OpenedAtTicks));
+        _stats.ConnectionEnded(ticket.Listener, reason);
     }
 
     private List<string> ConnectedNames()

@@ -76,6 +76,10 @@ internal sealed class ServerStats(string version, DateTimeOffset startedAt)
     /// </summary>
     public string Format(DateTimeOffset now, int downloads, ClusterSummary? cluster = null)
     {
+        // Closes first: the listener counts a close after the connection and lingering counts it changes, so a
+        // line that shows a close also shows what that close did to the others.
+        Span<long> closed = stackalloc long[CloseReasons.All.Length];
+        foreach (var reason in CloseReasons.All) closed[(int)reason] = Closed(reason);
         var connections = Connections;
         var line = new StringBuilder(560)
             .Append("OK version=").Append(Version)
@@ -89,7 +93,7 @@ internal sealed class ServerStats(string version, DateTimeOffset startedAt)
             .Append(" requests=").Append(Requests)
             .Append(" lingering=").Append(Lingering);
         foreach (var reason in CloseReasons.All)
-            line.Append(' ').Append(CloseReasons.StatsKey(reason)).Append('=').Append(Closed(reason));
+            line.Append(' ').Append(CloseReasons.StatsKey(reason)).Append('=').Append(closed[(int)reason]);
         line.Append(" node=").Append(cluster?.Node ?? "standalone")
             .Append(" members=").Append(cluster?.Members ?? 1)
             .Append(" cluster_connections=").Append(cluster?.ClusterConnections ?? connections)
