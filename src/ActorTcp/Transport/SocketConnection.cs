@@ -30,8 +30,7 @@ internal sealed class SocketConnection : IConnection, IReadable
     private readonly int _fd;
     private readonly object _gate = new();
     private IActorRef _session = ActorRefs.Nobody;
-    private bool _wantsBytes = true;
-    private bool _parked;
+    private ReadDemand _demand = new();
     private bool _sending;
     private bool _finAfterSend;
     private bool _halfClosed;
@@ -88,13 +87,8 @@ internal sealed class SocketConnection : IConnection, IReadable
         lock (_gate)
         {
             if (_gone) return;
-            if (!_wantsBytes)
-            {
-                _parked = true;
-                return;
-            }
             discard = _halfClosed;
-            if (!discard) _wantsBytes = false;
+            if (!_demand.TryTake(discard)) return;
         }
         try
         {
@@ -108,8 +102,8 @@ internal sealed class SocketConnection : IConnection, IReadable
         lock (_gate)
         {
             // The session asks for the next read when it has dealt with this one; until then nothing is awaited.
-            _parked = !_wantsBytes;
-            if (_wantsBytes) ArmLocked();
+            _demand.AfterDelivery();
+            if (_demand.Wanted) ArmLocked();
         }
     }
 
@@ -174,17 +168,14 @@ internal sealed class SocketConnection : IConnection, IReadable
 
     public void SuspendReading()
     {
-        lock (_gate) _wantsBytes = false;
+        lock (_gate) _demand.Suspend();
     }
 
     public void ResumeReading()
     {
         lock (_gate)
         {
-            if (_wantsBytes && !_parked) return;
-            _wantsBytes = true;
-            if (!_parked) return;
-            _parked = false;
+            if (!_demand.Resume()) return;
         }
         // Nothing awaits readiness (bytes were waiting that nobody wanted, or the last read was just handed over).
         WaitForBytes();
@@ -214,9 +205,7 @@ internal sealed class SocketConnection : IConnection, IReadable
         {
             _finSent = true;
             peerFinished = _peerFinished;
-            _wantsBytes = true;
-            restart = _parked && !peerFinished;
-            _parked = false;
+            restart = _demand.ReadForFin(peerFinished);
         }
         if (peerFinished) Gone(CloseKind.Graceful);
         else if (restart) WaitForBytes();
@@ -271,16 +260,10 @@ internal sealed class SocketConnection : IConnection, IReadable
                 lock (_gate)
                 {
                     if (_gone) return;
-                    if (!_wantsBytes)
-                    {
-                        // Nobody wants the bytes yet: ResumeReading restarts the loop. Parking instead of awaiting a
-                        // signal costs nothing per read.
-                        _parked = true;
-                        return;
-                    }
                     discard = _halfClosed;
-                    // Pull: the next read waits for the session to ask for it.
-                    if (!discard) _wantsBytes = false;
+                    // Pull: the next read waits for the session to ask for it. Nobody wants the bytes yet: the loop
+                    // parks, and ResumeReading restarts it; parking costs nothing per read.
+                    if (!_demand.TryTake(discard)) return;
                 }
                 if (!ReadOnce(discard)) return;
             }
@@ -302,7 +285,7 @@ internal sealed class SocketConnection : IConnection, IReadable
         var n = ReceiveNow(buffer, out var error);
         if (error == SocketError.WouldBlock)
         {
-            if (!discard) lock (_gate) _wantsBytes = true;
+            if (!discard) lock (_gate) _demand.Restore();
             return true;
         }
         if (error != SocketError.Success)

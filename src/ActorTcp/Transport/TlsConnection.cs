@@ -26,8 +26,7 @@ internal sealed class TlsConnection : IConnection
     private IActorRef _session = ActorRefs.Nobody;
     private volatile bool _established;
     private ReadOnlyMemory<byte>? _waitingForHandshake;
-    private bool _wantsBytes = true;
-    private bool _parked;
+    private ReadDemand _demand = new();
     private bool _writing;
     private bool _finAfterWrite;
     private bool _halfClosed;
@@ -129,17 +128,14 @@ internal sealed class TlsConnection : IConnection
 
     public void SuspendReading()
     {
-        lock (_gate) _wantsBytes = false;
+        lock (_gate) _demand.Suspend();
     }
 
     public void ResumeReading()
     {
         lock (_gate)
         {
-            if (_wantsBytes && !_parked) return;
-            _wantsBytes = true;
-            if (!_parked) return;
-            _parked = false;
+            if (!_demand.Resume()) return;
         }
         _ = ReadLoopAsync();
     }
@@ -172,9 +168,7 @@ internal sealed class TlsConnection : IConnection
         {
             _finSent = true;
             peerFinished = _peerFinished;
-            _wantsBytes = true;
-            restart = _parked && !peerFinished;
-            _parked = false;
+            restart = _demand.ReadForFin(peerFinished);
         }
         if (peerFinished) Gone(CloseKind.Graceful);
         else if (restart) _ = ReadLoopAsync();
@@ -223,13 +217,8 @@ internal sealed class TlsConnection : IConnection
                 lock (_gate)
                 {
                     if (_gone) return;
-                    if (!_wantsBytes)
-                    {
-                        _parked = true;
-                        return;
-                    }
                     discard = _halfClosed;
-                    if (!discard) _wantsBytes = false;
+                    if (!_demand.TryTake(discard)) return;
                 }
                 var buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
                 var n = await _ssl.ReadAsync(buffer.AsMemory(0, ReadSize));
