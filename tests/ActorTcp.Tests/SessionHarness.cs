@@ -14,6 +14,7 @@ namespace ActorTcp.Tests;
 internal sealed class SessionHarness
 {
     private readonly StringBuilder _pending = new();
+    private readonly List<ConnectionCall> _unclaimed = new();
 
     private SessionHarness(FakeConnection connection, TestProbe probe, SessionTicket ticket, IActorRef session)
     {
@@ -117,14 +118,25 @@ internal sealed class SessionHarness
         return this;
     }
 
-    /// <summary>Skips writes and reading toggles until the next call of type <typeparamref name="T"/>.</summary>
+    /// <summary>
+    /// The next call of type <typeparamref name="T"/>, skipping reading toggles and collecting writes. Other closing
+    /// calls met on the way are kept for a later expectation: what the session tells its listener travels through the
+    /// stand-in parent, so it may reach the probe before or after what it asked of its connection.
+    /// </summary>
     public T ExpectCall<T>() where T : ConnectionCall
     {
+        var kept = _unclaimed.OfType<T>().FirstOrDefault();
+        if (kept is not null)
+        {
+            _unclaimed.Remove(kept);
+            return kept;
+        }
         while (true)
         {
             var call = Probe.ExpectMsg<ConnectionCall>(TimeSpan.FromSeconds(5));
             if (call is T wanted) return wanted;
             if (call is Wrote wrote) _pending.Append(Encoding.UTF8.GetString(wrote.Bytes));
+            else if (call is not (Suspended or Resumed)) _unclaimed.Add(call);
         }
     }
 }
