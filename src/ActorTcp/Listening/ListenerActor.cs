@@ -52,6 +52,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     private IActorRef? _drainRequester;
     private string _lastSummary = "";
     private bool _sessionMailbox;
+    private bool _sessionDispatcher;
     private bool _lingeringToldToClose;
 
     public ListenerActor(ListenerParts parts, IActorRef heartbeat)
@@ -84,6 +85,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     protected override void PreStart()
     {
         _sessionMailbox = Context.System.Settings.Config.HasPath(SessionMailbox.ConfigPath);
+        _sessionDispatcher = EpollLoops.Supported && Context.System.Settings.Config.HasPath(LoopExecutorConfigurator.DispatcherPath);
         var scheduler = Context.System.Scheduler;
         Func<DateTimeOffset> now = () => scheduler.Now;
         foreach (var kind in Enum.GetValues<ListenerKind>())
@@ -274,6 +276,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         IConnection connection = accepted.Listener == ListenerKind.Tls ? new TlsConnection(socket, _tls!) : new SocketConnection(socket);
         var props = SessionActor.Props(context, connection, ticket, WireTrace.For(_settings, ticket, _logger));
         if (_sessionMailbox) props = props.WithMailbox(SessionMailbox.ConfigPath);
+        if (_sessionDispatcher) props = props.WithDispatcher(LoopExecutorConfigurator.DispatcherPath);
         ticket.Session = Context.ActorOf(props, "c" + id);
         _live.Add(ticket);
         _stats.ConnectionOpened(accepted.Listener);

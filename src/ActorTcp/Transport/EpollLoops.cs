@@ -15,6 +15,11 @@ internal interface IReadable
 /// (EPOLLONESHOT), which is exactly the session's pull: it is armed again when the session asks for more. .NET's
 /// own asynchronous receive keeps about 750 bytes of state per socket while it waits (event args, an operation,
 /// the awaiting state machine); an idle connection here keeps none of it. Linux on x64.
+/// <para>
+/// The same threads also run the sessions' turns (<see cref="LoopExecutor"/>): a read handed to a session from a
+/// loop is processed on that loop right after the batch of events it came in, so a request costs no thread
+/// handover at all: no wake-up of a pool thread, and no pool thread spinning for work between requests.
+/// </para>
 /// </summary>
 internal sealed class EpollLoops
 {
@@ -29,7 +34,14 @@ internal sealed class EpollLoops
 
     private static readonly Lazy<EpollLoops> Shared = new(() => new EpollLoops(Environment.ProcessorCount));
 
-    private readonly int[] _epolls;
+    private const ulong WakeToken = ulong.MaxValue;
+
+    /// <summary>Turns run between two waits at most, so that a busy queue never starves the sockets' events.</summary>
+    private const int TurnsPerPass = 1024;
+
+    [ThreadStatic] private static Loop? t_loop;
+
+    private readonly Loop[] _loops;
     private readonly object _slotsGate = new();
     private IReadable?[] _slots = new IReadable?[1024];
     private uint[] _generations = new uint[1024];
@@ -39,13 +51,11 @@ internal sealed class EpollLoops
 
     private EpollLoops(int loops)
     {
-        _epolls = new int[Math.Max(1, loops)];
-        for (var i = 0; i < _epolls.Length; i++)
+        _loops = new Loop[Math.Max(1, loops)];
+        for (var i = 0; i < _loops.Length; i++)
         {
-            _epolls[i] = epoll_create1(0x80000 /* EPOLL_CLOEXEC */);
-            if (_epolls[i] < 0) throw new InvalidOperationException($"epoll_create1 failed: errno {Marshal.GetLastPInvokeError()}");
-            var epoll = _epolls[i];
-            new Thread(() => Run(epoll)) { IsBackground = true, Name = "actortcp-epoll-" + i }.Start();
+            var loop = _loops[i] = new Loop();
+            new Thread(() => Run(loop)) { IsBackground = true, Name = "actortcp-epoll-" + i }.Start();
         }
     }
 
@@ -80,7 +90,7 @@ internal sealed class EpollLoops
             _slots[slot] = readable;
             generation = ++_generations[slot];
         }
-        var registration = new Registration(_epolls[(uint)Interlocked.Increment(ref _nextLoop) % (uint)_epolls.Length],
+        var registration = new Registration(_loops[(uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length].Epoll,
             (ulong)generation << 32 | (uint)slot);
         var ev = new EpollEvent { Events = 0, Data = registration.Token };
         if (epoll_ctl(registration.Epoll, CtlAdd, fd, ref ev) != 0)
@@ -117,16 +127,33 @@ internal sealed class EpollLoops
         }
     }
 
-    private void Run(int epoll)
+    /// <summary>
+    /// Runs a piece of work on a loop: on the caller's own loop when the caller is one (it runs after the current
+    /// batch of events, with no system call), otherwise on the next loop in turn, waking it if it waits.
+    /// </summary>
+    public void Execute(Akka.Dispatch.IRunnable work)
     {
+        var loop = t_loop ?? _loops[(uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length];
+        loop.Queue.Enqueue(work);
+        if (loop != t_loop) loop.WakeIfWaiting();
+    }
+
+    private void Run(Loop loop)
+    {
+        t_loop = loop;
         var events = new EpollEvent[EventsPerWait];
         while (true)
         {
-            var n = epoll_wait(epoll, events, events.Length, -1);
-            if (n < 0) continue; // EINTR
+            var n = epoll_wait(loop.Epoll, events, events.Length, loop.PrepareToWait() ? -1 : 0);
+            loop.Awake();
             for (var i = 0; i < n; i++)
             {
                 var token = events[i].Data;
+                if (token == WakeToken)
+                {
+                    loop.ClearWake();
+                    continue;
+                }
                 var slot = (int)(uint)token;
                 IReadable? readable;
                 lock (_slotsGate)
@@ -134,6 +161,77 @@ internal sealed class EpollLoops
                     readable = slot < _slots.Length && _generations[slot] == (uint)(token >> 32) ? _slots[slot] : null;
                 }
                 readable?.OnReadable();
+            }
+            loop.RunTurns(TurnsPerPass);
+        }
+    }
+
+    /// <summary>One loop: its epoll instance, the eventfd that wakes it, and the work queued for its thread.</summary>
+    private sealed class Loop
+    {
+        private const int Waiting = 1;
+        private readonly int _wake;
+        private int _state;
+
+        public Loop()
+        {
+            Epoll = epoll_create1(0x80000 /* EPOLL_CLOEXEC */);
+            if (Epoll < 0) throw new InvalidOperationException($"epoll_create1 failed: errno {Marshal.GetLastPInvokeError()}");
+            _wake = eventfd(0, 0x80000 /* EFD_CLOEXEC */ | 0x800 /* EFD_NONBLOCK */);
+            if (_wake < 0) throw new InvalidOperationException($"eventfd failed: errno {Marshal.GetLastPInvokeError()}");
+            var ev = new EpollEvent { Events = EpollIn, Data = WakeToken };
+            if (epoll_ctl(Epoll, CtlAdd, _wake, ref ev) != 0)
+                throw new InvalidOperationException($"epoll_ctl ADD failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        public int Epoll { get; }
+
+        public System.Collections.Concurrent.ConcurrentQueue<Akka.Dispatch.IRunnable> Queue { get; } = new();
+
+        /// <summary>
+        /// Says the loop is about to wait, then looks at its queue once more: true when it may wait without a
+        /// timeout. A producer enqueues and then looks at the state, the loop states and then looks at the queue
+        /// (both with full fences), so one of the two always sees the other: no work is left waiting for an event.
+        /// </summary>
+        public bool PrepareToWait()
+        {
+            Interlocked.Exchange(ref _state, Waiting);
+            if (Queue.IsEmpty) return true;
+            Interlocked.Exchange(ref _state, 0);
+            return false;
+        }
+
+        public void Awake() => Interlocked.Exchange(ref _state, 0);
+
+        public void WakeIfWaiting()
+        {
+            if (Volatile.Read(ref _state) == Waiting && Interlocked.CompareExchange(ref _state, 0, Waiting) == Waiting)
+            {
+                long one = 1;
+                _ = write(_wake, ref one, sizeof(long));
+            }
+        }
+
+        public void ClearWake()
+        {
+            long count = 0;
+            _ = read(_wake, ref count, sizeof(long));
+        }
+
+        public void RunTurns(int most)
+        {
+            for (var i = 0; i < most && Queue.TryDequeue(out var work); i++)
+            {
+                try
+                {
+                    work.Run();
+                }
+                catch (Exception e)
+                {
+                    // Akka's turns handle an actor's failure themselves; anything that still escapes must not end
+                    // the loop that every one of its connections depends on.
+                    Console.Error.WriteLine($"actortcp: a turn on an epoll loop failed: {e}");
+                }
             }
         }
     }
@@ -151,6 +249,15 @@ internal sealed class EpollLoops
 
     [DllImport("libc", SetLastError = true)]
     private static extern int epoll_ctl(int epfd, int op, int fd, ref EpollEvent ev);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int eventfd(uint initval, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint write(int fd, ref long value, nint count);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint read(int fd, ref long value, nint count);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int epoll_wait(int epfd, [Out] EpollEvent[] events, int maxevents, int timeout);
