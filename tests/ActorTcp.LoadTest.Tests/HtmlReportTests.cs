@@ -116,7 +116,8 @@ public sealed class HtmlReportTests
         Assert.Contains("requests/s", Text("throughput"), StringComparison.Ordinal);
         Assert.Contains("errors/s", Text("throughput"), StringComparison.Ordinal);
         Assert.Contains("time since start (s)", Text("throughput"), StringComparison.Ordinal);
-        Assert.Contains("latency (ms)", Text("latency"), StringComparison.Ordinal);
+        Assert.Contains("latency (ms, log scale)", Text("latency"), StringComparison.Ordinal);
+        Assert.Contains("latency (ms, log scale)", Text("distribution"), StringComparison.Ordinal);
         Assert.Contains("p99", Text("latency"), StringComparison.Ordinal);
         Assert.Contains("99.9%", Text("distribution"), StringComparison.Ordinal);
         Assert.Contains("percentile", Text("distribution"), StringComparison.Ordinal);

@@ -88,27 +88,27 @@ internal static class HtmlReport
 
     private static Plot LatencyPlot(IReadOnlyList<TimelinePoint> points)
     {
-        var plot = NewPlot("Request latency per second", "time since start (s)", "latency (ms)");
+        var plot = NewPlot("Request latency per second", "time since start (s)", LatencyAxis);
         // A second with no completed request has no latency: leave it out rather than draw a false zero.
         var measured = points.Where(p => p.LatencyCount > 0).ToList();
         var xs = measured.Select(p => (double)p.Second).ToArray();
-        var p99 = plot.Add.ScatterLine(xs, measured.Select(p => p.P99Us / 1000.0).ToArray(), Colors.DarkOrange);
+        var p99 = plot.Add.ScatterLine(xs, measured.Select(p => Log(p.P99Us)).ToArray(), Colors.DarkOrange);
         p99.LegendText = "p99";
         p99.LineWidth = 2;
-        var p50 = plot.Add.ScatterLine(xs, measured.Select(p => p.P50Us / 1000.0).ToArray(), Colors.SteelBlue);
+        var p50 = plot.Add.ScatterLine(xs, measured.Select(p => Log(p.P50Us)).ToArray(), Colors.SteelBlue);
         p50.LegendText = "p50";
         p50.LineWidth = 2;
-        FloorAtZero(plot, plot.Axes.Left, measured.Select(p => p.P99Us / 1000.0));
+        LogLatencyAxis(plot, measured.SelectMany(p => new[] { p.P50Us, p.P99Us }));
         OverTheRun(plot, points);
         return plot;
     }
 
     private static Plot DistributionPlot(HistogramBase latencyUs)
     {
-        var plot = NewPlot("Request latency percentile distribution", "percentile", "latency (ms)");
+        var plot = NewPlot("Request latency percentile distribution", "percentile", LatencyAxis);
         // x = log10(1 / (1 - p)): 90 % sits at 1, 99 % at 2, 99.9 % at 3, so each "nine" of the tail gets equal room.
         var xs = new List<double>();
-        var ys = new List<double>();
+        var us = new List<long>();
         if (latencyUs.TotalCount > 0)
         {
             foreach (var v in latencyUs.Percentiles(5))
@@ -118,10 +118,10 @@ internal static class HtmlReport
                     break;
                 }
                 xs.Add(Math.Log10(100 / (100 - v.PercentileLevelIteratedTo)));
-                ys.Add(v.ValueIteratedTo / 1000.0);
+                us.Add(v.ValueIteratedTo);
             }
         }
-        var line = plot.Add.ScatterLine(xs.ToArray(), ys.ToArray(), Colors.SteelBlue);
+        var line = plot.Add.ScatterLine(xs.ToArray(), us.Select(Log).ToArray(), Colors.SteelBlue);
         line.LegendText = "latency at percentile";
         line.LineWidth = 2;
         double[] nines = [0, Math.Log10(2), 1, 2, 3, 4, 5, 6];
@@ -129,7 +129,7 @@ internal static class HtmlReport
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(nines, labels);
         var right = Math.Clamp(Math.Ceiling(xs.Count == 0 ? 3 : xs.Max()), 2, 6);
         plot.Axes.SetLimitsX(0, right);
-        FloorAtZero(plot, plot.Axes.Left, ys);
+        LogLatencyAxis(plot, us);
         plot.ShowLegend(Edge.Bottom);
         return plot;
     }
@@ -178,11 +178,37 @@ internal static class HtmlReport
         return new[] { "DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Noto Sans", "Open Sans" }.FirstOrDefault(installed.Contains);
     });
 
+    // Latencies span decades (a 1 ms median under a 200 ms tail): on a linear axis the median would lie flat on
+    // zero. Values are drawn as log10(ms) and the ticks are labelled in ms.
+    private const string LatencyAxis = "latency (ms, log scale)";
+
+    private static double Log(long us) => Math.Log10(Math.Max(1, us) / 1000.0);
+
+    private static void LogLatencyAxis(Plot plot, IEnumerable<long> us)
+    {
+        var logs = us.Where(v => v > 0).Select(Log).ToList();
+        var bottom = logs.Count == 0 ? 0 : Math.Floor(logs.Min());
+        var top = logs.Count == 0 ? 1 : Math.Max(bottom + 1, Math.Ceiling(logs.Max()));
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (var decade = (int)bottom; decade <= (int)top; decade++)
+        {
+            foreach (var step in new[] { 1, 2, 5 })
+            {
+                var ms = step * Math.Pow(10, decade);
+                ticks.AddMajor(Math.Log10(ms), ms.ToString("#,0.###", C));
+            }
+        }
+        plot.Axes.Left.TickGenerator = ticks;
+        plot.Axes.SetLimitsY(bottom, top, plot.Axes.Left);
+    }
+
     // Every time chart spans the same seconds, so one can be read against another; the legend goes under the
     // chart, where it hides no data.
     private static void OverTheRun(Plot plot, IReadOnlyList<TimelinePoint> points)
     {
         plot.Axes.SetLimitsX(0, Math.Max(1, points.Count - 1));
+        // Points are whole seconds; a tick at 2.5 s would mark a time no point stands for.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.ShowLegend(Edge.Bottom);
     }
 
