@@ -80,8 +80,8 @@ internal static class HtmlReport
         errors.Axes.YAxis = plot.Axes.Right;
         plot.Axes.Right.Label.Text = "errors/s";
         plot.Axes.Right.Label.ForeColor = Colors.Crimson;
-        FloorAtZero(plot, plot.Axes.Left, points.Select(p => (double)p.Requests));
-        FloorAtZero(plot, plot.Axes.Right, points.Select(p => (double)p.Errors));
+        CountAxis(plot, plot.Axes.Left, points.Select(p => (double)p.Requests));
+        CountAxis(plot, plot.Axes.Right, points.Select(p => (double)p.Errors));
         OverTheRun(plot, points);
         return plot;
     }
@@ -141,7 +141,7 @@ internal static class HtmlReport
             points.Select(p => (double)p.Second).ToArray(), points.Select(p => (double)p.Connections).ToArray(), Colors.SeaGreen);
         line.LegendText = "connections open";
         line.LineWidth = 2;
-        FloorAtZero(plot, plot.Axes.Left, points.Select(p => (double)p.Connections));
+        CountAxis(plot, plot.Axes.Left, points.Select(p => (double)p.Connections));
         OverTheRun(plot, points);
         return plot;
     }
@@ -190,12 +190,21 @@ internal static class HtmlReport
         var bottom = logs.Count == 0 ? 0 : Math.Floor(logs.Min());
         var top = logs.Count == 0 ? 1 : Math.Max(bottom + 1, Math.Ceiling(logs.Max()));
         var ticks = new ScottPlot.TickGenerators.NumericManual();
+        // 1-2-5 labels over a few decades; past that they crowd, so the 2s and 5s become unlabelled minor ticks.
+        var crowded = top - bottom > 3;
         for (var decade = (int)bottom; decade <= (int)top; decade++)
         {
             foreach (var step in new[] { 1, 2, 5 })
             {
                 var ms = step * Math.Pow(10, decade);
-                ticks.AddMajor(Math.Log10(ms), ms.ToString("#,0.###", C));
+                if (crowded && step != 1)
+                {
+                    ticks.AddMinor(Math.Log10(ms));
+                }
+                else
+                {
+                    ticks.AddMajor(Math.Log10(ms), ms.ToString("#,0.###", C));
+                }
             }
         }
         plot.Axes.Left.TickGenerator = ticks;
@@ -212,11 +221,13 @@ internal static class HtmlReport
         plot.ShowLegend(Edge.Bottom);
     }
 
-    // Counts and latencies start at zero; autoscale alone would zoom into the noise of a flat line and make it look wild.
-    private static void FloorAtZero(Plot plot, IYAxis axis, IEnumerable<double> values)
+    // Counts start at zero (autoscale alone would zoom into the noise of a flat line and make it look wild) and
+    // are whole numbers (no tick at 0.5 errors/s when there were none).
+    private static void CountAxis(Plot plot, IYAxis axis, IEnumerable<double> values)
     {
         var top = values.DefaultIfEmpty(0).Max();
         plot.Axes.SetLimitsY(0, top > 0 ? top * 1.1 : 1, axis);
+        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
     }
 
     private static void Chart(StringBuilder w, string id, string title, string caption, Plot plot)
