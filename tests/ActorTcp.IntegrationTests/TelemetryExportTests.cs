@@ -87,6 +87,30 @@ public sealed class TelemetryExportTests
         Assert.Contains(" INF ", log);
     }
 
+    [Fact]
+    public async Task A_GET_over_the_text_listener_is_sent_by_the_kernel_and_traced_as_a_count_of_file_bytes()
+    {
+        await using var server = await ServerProcess.StartAsync("actor-tcp.trace-max-bytes = 100000", "--trace", "127.0.0.2");
+        var expected = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "config", "files", "welcome.txt"));
+        await using var client = await TestClient.ConnectAsync(server.TextPort, IPAddress.Parse("127.0.0.2"));
+        Assert.Equal(["Welcome!", "What's your name?"], await client.ReadLinesAsync(2));
+        await client.SendAsync("reader\n");
+        Assert.Equal("Hello reader!", await client.ReadLineAsync());
+        await client.SendAsync("GET welcome.txt\n");
+        Assert.Equal($"OK {expected.Length}", await client.ReadLineAsync());
+        Assert.Equal(expected, await client.ReadBytesAsync(expected.Length));
+        await client.SendAsync("ECHO after\n");
+        Assert.Equal("after", await client.ReadLineAsync());
+
+        var deadline = DateTime.UtcNow + TestClient.Timeout;
+        while (!server.Log.Contains("|after.|") && DateTime.UtcNow < deadline) await Task.Delay(20);
+        var log = server.Log;
+        // The file's bytes never passed through the server: the trace can only count them, it has none to show.
+        Assert.Contains($"write {expected.Length} file bytes (sent by the kernel, not shown)", log);
+        Assert.DoesNotContain(Encoding.UTF8.GetString(expected[..16]), log);
+        Assert.Contains("|after.|", log);
+    }
+
     private static bool Contains(byte[] body, string text) => body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text)) >= 0;
 
     /// <summary>A small OTLP/HTTP receiver on 127.0.0.1, port 0.</summary>

@@ -43,6 +43,11 @@ internal sealed class FakeConnection(TestProbe probe) : IConnection
 
     public void Start(IActorRef session) => Session = session;
 
+    public bool CanSendFile => false;
+
+    public bool SendFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, int count) =>
+        throw new NotSupportedException("the fake connection takes file bytes through Write");
+
     public bool Write(ReadOnlyMemory<byte> data)
     {
         var bytes = data.ToArray();

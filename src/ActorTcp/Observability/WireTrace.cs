@@ -50,6 +50,14 @@ internal sealed class WireTrace
 
     public void Sent(ReadOnlySpan<byte> bytes) => Log("write", bytes);
 
+    /// <summary>File bytes the kernel sends itself (sendfile): they never pass through the server, so only their count is shown.</summary>
+    public void SentFile(int bytes)
+    {
+        if (_budget <= 0) return;
+        _logger.LogInformation("Trace: connection {ConnectionId} from {Remote} ({Name}) on {Listener}, write {Bytes} file bytes (sent by the kernel, not shown)",
+            _ticket.Id, _ticket.Remote, _ticket.Name ?? "unnamed", _listener, bytes);
+    }
+
     private void Log(string direction, ReadOnlySpan<byte> bytes)
     {
         if (_budget <= 0 || bytes.IsEmpty) return;

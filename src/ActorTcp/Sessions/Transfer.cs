@@ -7,22 +7,50 @@ using Microsoft.Win32.SafeHandles;
 namespace ActorTcp.Sessions;
 
 /// <summary>
-/// One GET in progress. The file is read one chunk at a time into one pooled buffer, and the next chunk is read only
-/// once the connection has taken the last: a slow reader holds the file back, and a transfer costs one chunk of
-/// memory whatever the file's size. The listener's reply encoder frames each chunk (raw on the text listener, a data
-/// frame on the binary one), in the same buffer, so a chunk is one write.
+/// One GET in progress, sent one range at a time: the next only once the connection has taken the last, so a slow
+/// reader holds the file back. Where the connection can send a file itself and the bytes go unframed (the text
+/// listener without TLS), a range goes from the page cache to the socket without passing through the server
+/// (<see cref="Direct"/>), and a transfer holds no buffer at all. Otherwise the file is read one chunk at a time into
+/// one pooled buffer, and the listener's reply encoder frames each chunk (a data frame on the binary listener) in
+/// the same buffer, so a chunk is one write and a transfer costs one chunk of memory whatever the file's size.
 /// </summary>
-internal sealed class Transfer(string path, GetPlan plan, IReplyEncoder encoder, DownloadQuota downloads)
+internal sealed class Transfer
 {
-    private readonly SafeFileHandle _handle = plan.Handle!;
-    private readonly int _header = encoder.DataHeaderBytes;
-    private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(FileService.ChunkSize + encoder.DataHeaderBytes);
-    private long _fileOffset = plan.Offset;
+    /// <summary>
+    /// One direct range: large enough that the session's turns between ranges cost nothing next to the bytes, small
+    /// enough that the session still sees steady progress (its idle clock and the drain watch it).
+    /// </summary>
+    public const int DirectRange = 1024 * 1024;
+
+    private readonly SafeFileHandle _handle;
+    private readonly IReplyEncoder _encoder;
+    private readonly DownloadQuota _downloads;
+    private readonly int _header;
+    private readonly byte[]? _buffer;
+    private long _fileOffset;
     private bool _ended;
 
-    public string Path { get; } = path;
+    public Transfer(string path, GetPlan plan, IReplyEncoder encoder, DownloadQuota downloads, bool direct)
+    {
+        Path = path;
+        Length = plan.Length;
+        Direct = direct && encoder.DataHeaderBytes == 0;
+        _handle = plan.Handle!;
+        _encoder = encoder;
+        _downloads = downloads;
+        _header = encoder.DataHeaderBytes;
+        _fileOffset = plan.Offset;
+        if (!Direct) _buffer = ArrayPool<byte>.Shared.Rent(FileService.ChunkSize + _header);
+    }
 
-    public long Length { get; } = plan.Length;
+    public string Path { get; }
+
+    public long Length { get; }
+
+    /// <summary>Ranges go to the connection as file ranges (<see cref="NextRange"/>), not as bytes read here.</summary>
+    public bool Direct { get; }
+
+    public SafeFileHandle Handle => _handle;
 
     public long Sent { get; private set; }
 
@@ -36,17 +64,27 @@ internal sealed class Transfer(string path, GetPlan plan, IReplyEncoder encoder,
     {
         Reading = true;
         var count = (int)Math.Min(FileService.ChunkSize, Length - Sent);
-        return RandomAccess.ReadAsync(_handle, _buffer.AsMemory(_header, count), _fileOffset).AsTask();
+        return RandomAccess.ReadAsync(_handle, _buffer!.AsMemory(_header, count), _fileOffset).AsTask();
+    }
+
+    /// <summary>The next range to send directly, counted as sent: the connection takes it whole or says the file ended.</summary>
+    public (long Offset, int Count) NextRange()
+    {
+        var count = (int)Math.Min(DirectRange, Length - Sent);
+        var offset = _fileOffset;
+        _fileOffset += count;
+        Sent += count;
+        return (offset, count);
     }
 
     /// <summary>The chunk just read, framed for the wire. The buffer is read into again only after this write completes.</summary>
     public ReadOnlyMemory<byte> Framed(int bytes)
     {
         Reading = false;
-        encoder.WriteDataHeader(_buffer, bytes);
+        _encoder.WriteDataHeader(_buffer!, bytes);
         _fileOffset += bytes;
         Sent += bytes;
-        return _buffer.AsMemory(0, _header + bytes);
+        return _buffer!.AsMemory(0, _header + bytes);
     }
 
     public void ReadFailed() => Reading = false;
@@ -60,7 +98,7 @@ internal sealed class Transfer(string path, GetPlan plan, IReplyEncoder encoder,
         if (_ended) return;
         _ended = true;
         _handle.Dispose();
-        downloads.End();
-        if (!Reading && !writeInFlight) ArrayPool<byte>.Shared.Return(_buffer);
+        _downloads.End();
+        if (_buffer is not null && !Reading && !writeInFlight) ArrayPool<byte>.Shared.Return(_buffer);
     }
 }

@@ -22,6 +22,14 @@ internal sealed class WriteCompleted
     private WriteCompleted() { }
 }
 
+/// <summary>A file sent with <see cref="IConnection.SendFile"/> ended before the bytes asked for: it is shorter now.</summary>
+internal sealed class FileEnded
+{
+    public static readonly FileEnded Instance = new();
+
+    private FileEnded() { }
+}
+
 /// <summary>The client closed its sending side; the connection is still writable.</summary>
 internal sealed class PeerClosed
 {

@@ -3,10 +3,10 @@ using System.Runtime.InteropServices;
 
 namespace ActorTcp.Transport;
 
-/// <summary>Told on the loop's thread that its socket has bytes (or an end, or an error) to read.</summary>
-internal interface IReadable
+/// <summary>Told on the loop's thread what its socket is ready for: bytes (or an end, or an error) to read, room to write.</summary>
+internal interface IPollable
 {
-    void OnReadable();
+    void OnReady(bool readable, bool writable);
 }
 
 /// <summary>
@@ -24,12 +24,14 @@ internal interface IReadable
 internal sealed class EpollLoops
 {
     private const int EpollIn = 0x001;
+    private const int EpollOut = 0x004;
+    private const int EpollErr = 0x008;
+    private const int EpollHup = 0x010;
     private const int EpollRdHup = 0x2000;
     private const int EpollOneShot = 1 << 30;
     private const int CtlAdd = 1;
     private const int CtlDel = 2;
     private const int CtlMod = 3;
-    private const int Interest = EpollIn | EpollRdHup | EpollOneShot;
     private const int EventsPerWait = 256;
 
     private static readonly Lazy<EpollLoops> Shared = new(() => new EpollLoops(Environment.ProcessorCount));
@@ -43,7 +45,7 @@ internal sealed class EpollLoops
 
     private readonly Loop[] _loops;
     private readonly object _slotsGate = new();
-    private IReadable?[] _slots = new IReadable?[1024];
+    private IPollable?[] _slots = new IPollable?[1024];
     private uint[] _generations = new uint[1024];
     private readonly Stack<int> _free = new();
     private int _nextSlot;
@@ -72,7 +74,7 @@ internal sealed class EpollLoops
     public readonly record struct Registration(int Epoll, ulong Token);
 
     /// <summary>Adds a socket, not yet armed.</summary>
-    public Registration Register(int fd, IReadable readable)
+    public Registration Register(int fd, IPollable readable)
     {
         int slot;
         uint generation;
@@ -101,10 +103,11 @@ internal sealed class EpollLoops
         return registration;
     }
 
-    /// <summary>Asks for one event: the next time the socket is readable (at once if it is now).</summary>
-    public void Arm(int fd, Registration registration)
+    /// <summary>Asks for one event: the next time the socket is readable, or writable, or both (at once if it is now).</summary>
+    public void Arm(int fd, Registration registration, bool read, bool write)
     {
-        var ev = new EpollEvent { Events = Interest, Data = registration.Token };
+        var interest = (read ? EpollIn | EpollRdHup : 0) | (write ? EpollOut : 0) | EpollOneShot;
+        var ev = new EpollEvent { Events = interest, Data = registration.Token };
         epoll_ctl(registration.Epoll, CtlMod, fd, ref ev);
     }
 
@@ -155,12 +158,14 @@ internal sealed class EpollLoops
                     continue;
                 }
                 var slot = (int)(uint)token;
-                IReadable? readable;
+                IPollable? pollable;
                 lock (_slotsGate)
                 {
-                    readable = slot < _slots.Length && _generations[slot] == (uint)(token >> 32) ? _slots[slot] : null;
+                    pollable = slot < _slots.Length && _generations[slot] == (uint)(token >> 32) ? _slots[slot] : null;
                 }
-                readable?.OnReadable();
+                var happened = events[i].Events;
+                pollable?.OnReady((happened & (EpollIn | EpollRdHup | EpollHup | EpollErr)) != 0,
+                    (happened & (EpollOut | EpollHup | EpollErr)) != 0);
             }
             loop.RunTurns(TurnsPerPass);
         }

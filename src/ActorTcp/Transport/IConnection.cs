@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Microsoft.Win32.SafeHandles;
 
 namespace ActorTcp.Transport;
 
@@ -24,6 +25,17 @@ internal interface IConnection
     /// nothing before that.
     /// </summary>
     bool Write(ReadOnlyMemory<byte> data);
+
+    /// <summary>True when <see cref="SendFile"/> can be used: the kernel can send a file's bytes straight to this connection.</summary>
+    bool CanSendFile { get; }
+
+    /// <summary>
+    /// Sends <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/>, unframed and
+    /// without passing them through user space (sendfile(2)). Same contract as <see cref="Write"/>: true when the
+    /// kernel took them all at once, otherwise <see cref="WriteCompleted"/> follows. When the file turns out to be
+    /// shorter than asked, <see cref="FileEnded"/> follows instead. Only where <see cref="CanSendFile"/> is true.
+    /// </summary>
+    bool SendFile(SafeFileHandle file, long offset, int count);
 
     /// <summary>The session wants no more bytes for now.</summary>
     void SuspendReading();

@@ -4,7 +4,10 @@ using System.Runtime.InteropServices;
 
 namespace ActorTcp.Transport;
 
-/// <summary>send(2) and recv(2) that never wait (MSG_DONTWAIT), on a descriptor that stays in blocking mode.</summary>
+/// <summary>
+/// send(2) and recv(2) that never wait (MSG_DONTWAIT), on a descriptor that stays in blocking mode; and sendfile(2),
+/// for which the descriptor is made non-blocking first (it has no such flag).
+/// </summary>
 internal static class NativeSocket
 {
     private const int DontWait = 0x40;
@@ -20,6 +23,29 @@ internal static class NativeSocket
     {
         var n = recv(fd, ref MemoryMarshal.GetReference(buffer), buffer.Length, DontWait);
         return Result(n, out error);
+    }
+
+    /// <summary>Sends up to <paramref name="count"/> bytes of a file from <paramref name="offset"/>, which the kernel advances.</summary>
+    public static long SendFile(int fd, int fileFd, ref long offset, long count, out SocketError error)
+    {
+        var n = sendfile(fd, fileFd, ref offset, (nint)Math.Min(count, int.MaxValue));
+        return Result(n, out error);
+    }
+
+    /// <summary>Sets O_NONBLOCK on the descriptor, held against closing for the two calls.</summary>
+    public static void SetNonBlocking(SafeHandle handle, int fd)
+    {
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var flags = fcntl(fd, 3 /* F_GETFL */, 0);
+            if (flags >= 0) _ = fcntl(fd, 4 /* F_SETFL */, flags | 0x800 /* O_NONBLOCK */);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
     }
 
     private static int Result(nint n, out SocketError error)
@@ -45,6 +71,12 @@ internal static class NativeSocket
 
     [DllImport("libc", SetLastError = true)]
     private static extern nint send(int fd, ref byte buffer, nint length, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint sendfile(int outFd, int inFd, ref long offset, nint count);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int fcntl(int fd, int command, int argument);
 
     [DllImport("libc", SetLastError = true)]
     private static extern nint recv(int fd, ref byte buffer, nint length, int flags);

@@ -2,6 +2,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using Akka.Actor;
+using Microsoft.Win32.SafeHandles;
 
 namespace ActorTcp.Transport;
 
@@ -10,9 +11,10 @@ namespace ActorTcp.Transport;
 /// for readiness from the <see cref="EpollLoops"/> (or, where they cannot run, on a zero-byte receive) and holds no
 /// buffer; reads are pulled one at a time by the session, each done without blocking and handed over in a pooled
 /// buffer of its own size; a write goes straight to the kernel from the session's own turn, with no message unless
-/// the kernel's buffer is full.
+/// the kernel's buffer is full. With the loops, what the kernel could not take is finished from the loop when the
+/// socket has room again, and a file's bytes go from the page cache to the socket without a copy (sendfile(2)).
 /// </summary>
-internal sealed class SocketConnection : IConnection, IReadable
+internal sealed class SocketConnection : IConnection, IPollable
 {
     /// <summary>The most one read takes: bounds what a session is handed at once.</summary>
     private const int ReadSize = 16 * 1024;
@@ -37,6 +39,18 @@ internal sealed class SocketConnection : IConnection, IReadable
     private bool _finSent;
     private bool _peerFinished;
     private bool _gone;
+
+    // With the loops: what the socket is armed for (under the gate), and the write the kernel could not take at once,
+    // finished from the loop when there is room (only the session writes, one write at a time, so these are its).
+    private bool _readArmed;
+    private bool _writeArmed;
+    private ReadOnlyMemory<byte> _pendingBytes;
+    private SafeFileHandle? _pendingFile;
+    private long _fileOffset;
+    private long _fileLeft;
+    private bool _nonBlocking;
+
+    private enum Progress { Done, Blocked, Failed, FileEnded }
 
     public SocketConnection(Socket socket)
     {
@@ -70,7 +84,31 @@ internal sealed class SocketConnection : IConnection, IReadable
     /// </summary>
     private void ArmLocked()
     {
-        if (!_gone) _loops!.Arm(_fd, _registration);
+        _readArmed = true;
+        RearmLocked();
+    }
+
+    /// <summary>One arming covers everything still awaited: an event disarms the socket for all of it (EPOLLONESHOT).</summary>
+    private void RearmLocked()
+    {
+        if (!_gone && (_readArmed || _writeArmed)) _loops!.Arm(_fd, _registration, _readArmed, _writeArmed);
+    }
+
+    public void OnReady(bool readable, bool writable)
+    {
+        bool readNow, writeNow;
+        lock (_gate)
+        {
+            if (_gone) return;
+            readNow = readable && _readArmed;
+            writeNow = writable && _writeArmed;
+            if (readNow) _readArmed = false;
+            if (writeNow) _writeArmed = false;
+            // What this event did not answer is still awaited.
+            if (_readArmed || _writeArmed) RearmLocked();
+        }
+        if (writeNow) OnWritable();
+        if (readNow) OnReadable();
     }
 
     /// <summary>Waits for the next readable moment again, after the session asked for bytes while none was awaited.</summary>
@@ -81,7 +119,7 @@ internal sealed class SocketConnection : IConnection, IReadable
     }
 
     /// <summary>The epoll loop says the socket is readable (one event per arming).</summary>
-    public void OnReadable()
+    private void OnReadable()
     {
         bool discard;
         lock (_gate)
@@ -108,6 +146,147 @@ internal sealed class SocketConnection : IConnection, IReadable
     }
 
     public bool Write(ReadOnlyMemory<byte> data)
+    {
+        if (_loops is null) return WriteWithoutLoops(data);
+        _pendingBytes = data;
+        switch (PushBytes())
+        {
+            case Progress.Blocked:
+                AwaitRoom();
+                return false;
+            default:
+                // Sent, or the connection is gone and the session hears so by Closed.
+                _pendingBytes = default;
+                return true;
+        }
+    }
+
+    public bool CanSendFile => _loops is not null;
+
+    public bool SendFile(SafeFileHandle file, long offset, int count)
+    {
+        if (_loops is null) throw new NotSupportedException("sendfile needs the epoll loops");
+        if (!_nonBlocking)
+        {
+            // sendfile(2) has no per-call flag for not waiting: the descriptor itself must not block.
+            NativeSocket.SetNonBlocking(_socket.SafeHandle, _fd);
+            _nonBlocking = true;
+        }
+        _pendingFile = file;
+        _fileOffset = offset;
+        _fileLeft = count;
+        switch (PushFile())
+        {
+            case Progress.Blocked:
+                AwaitRoom();
+                return false;
+            case Progress.FileEnded:
+                _pendingFile = null;
+                _session.Tell(FileEnded.Instance, ActorRefs.NoSender);
+                return false;
+            default:
+                _pendingFile = null;
+                return true;
+        }
+    }
+
+    /// <summary>The kernel's buffer is full: the loop finishes the write when the socket has room again.</summary>
+    private void AwaitRoom()
+    {
+        lock (_gate)
+        {
+            _sending = true;
+            _writeArmed = true;
+            RearmLocked();
+        }
+    }
+
+    private void OnWritable()
+    {
+        var progress = _pendingFile is null ? PushBytes() : PushFile();
+        if (progress == Progress.Failed) return;
+        if (progress == Progress.Blocked)
+        {
+            lock (_gate)
+            {
+                _writeArmed = true;
+                RearmLocked();
+            }
+            return;
+        }
+        _pendingBytes = default;
+        _pendingFile = null;
+        bool fin;
+        lock (_gate)
+        {
+            _sending = false;
+            fin = _finAfterSend;
+        }
+        if (progress == Progress.FileEnded)
+        {
+            _session.Tell(FileEnded.Instance, ActorRefs.NoSender);
+            return;
+        }
+        _session.Tell(WriteCompleted.Instance, ActorRefs.NoSender);
+        if (fin) SendFin();
+    }
+
+    /// <summary>Sends what is pending until it is all sent, the kernel is full, or the connection fails.</summary>
+    private Progress PushBytes()
+    {
+        while (!_pendingBytes.IsEmpty)
+        {
+            int n;
+            SocketError error;
+            try
+            {
+                n = SendNow(_pendingBytes.Span, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                return Progress.Failed;
+            }
+            if (error == SocketError.WouldBlock) return Progress.Blocked;
+            if (error == SocketError.Interrupted) continue;
+            if (error != SocketError.Success)
+            {
+                Gone(Classify(error));
+                return Progress.Failed;
+            }
+            _pendingBytes = _pendingBytes[n..];
+        }
+        return Progress.Done;
+    }
+
+    private Progress PushFile()
+    {
+        while (_fileLeft > 0)
+        {
+            long n;
+            SocketError error;
+            try
+            {
+                n = SendFileNow(_pendingFile!, ref _fileOffset, _fileLeft, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                return Progress.Failed;
+            }
+            if (error == SocketError.WouldBlock) return Progress.Blocked;
+            if (error == SocketError.Interrupted) continue;
+            if (error != SocketError.Success)
+            {
+                Gone(Classify(error));
+                return Progress.Failed;
+            }
+            if (n == 0) return Progress.FileEnded;
+            _fileLeft -= n;
+        }
+        return Progress.Done;
+    }
+
+    /// <summary>Without the loops: the standard socket in non-blocking mode, the rest sent by .NET's asynchronous send.</summary>
+    private bool WriteWithoutLoops(ReadOnlyMemory<byte> data)
     {
         var bytes = data.Span;
         var sent = 0;
@@ -360,6 +539,24 @@ internal sealed class SocketConnection : IConnection, IReadable
         finally
         {
             if (added) handle.DangerousRelease();
+        }
+    }
+
+    private long SendFileNow(SafeFileHandle file, ref long offset, long count, out SocketError error)
+    {
+        var socket = _socket.SafeHandle;
+        bool socketAdded = false, fileAdded = false;
+        try
+        {
+            // Both descriptors are held across the call, so neither number can be reused under it.
+            socket.DangerousAddRef(ref socketAdded);
+            file.DangerousAddRef(ref fileAdded);
+            return NativeSocket.SendFile(_fd, (int)file.DangerousGetHandle(), ref offset, count, out error);
+        }
+        finally
+        {
+            if (fileAdded) file.DangerousRelease();
+            if (socketAdded) socket.DangerousRelease();
         }
     }
 

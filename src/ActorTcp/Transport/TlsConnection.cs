@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Akka.Actor;
+using Microsoft.Win32.SafeHandles;
 
 namespace ActorTcp.Transport;
 
@@ -125,6 +126,12 @@ internal sealed class TlsConnection : IConnection
         _session.Tell(WriteCompleted.Instance, ActorRefs.NoSender);
         if (fin) await SendFinAsync();
     }
+
+    /// <summary>File bytes must be encrypted: they go through <see cref="Write"/>.</summary>
+    public bool CanSendFile => false;
+
+    public bool SendFile(SafeFileHandle file, long offset, int count) =>
+        throw new NotSupportedException("a TLS connection encrypts what it sends: file bytes go through Write");
 
     public void SuspendReading()
     {
