@@ -48,6 +48,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     private readonly List<SessionTicket> _evicted = new();
     private readonly List<SocketAcceptor> _acceptors = new(3);
     private readonly Dictionary<ListenerKind, SessionContext> _contexts = new(3);
+    private readonly Dictionary<ListenerKind, Props> _sessionProps = new(3);
     private long _nextId;
     private IActorRef? _drainRequester;
     private string _lastSummary = "";
@@ -89,7 +90,13 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         var scheduler = Context.System.Scheduler;
         Func<DateTimeOffset> now = () => scheduler.Now;
         foreach (var kind in Enum.GetValues<ListenerKind>())
+        {
             _contexts[kind] = new SessionContext(_settings, _stats, binary: kind == ListenerKind.Binary, _files, _keys, _logger, now);
+            var props = SessionActor.SharedProps(_contexts[kind]);
+            if (_sessionMailbox) props = props.WithMailbox(SessionMailbox.ConfigPath);
+            if (_sessionDispatcher) props = props.WithDispatcher(LoopExecutorConfigurator.DispatcherPath);
+            _sessionProps[kind] = props;
+        }
         Listen();
         _registry?.Tell(new ListenerReady(Self));
         Timers.StartPeriodicTimer("summary", LogSummary.Instance, SummaryInterval);
@@ -274,10 +281,8 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         var id = ++_nextId;
         var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks, accepted.Listener);
         IConnection connection = accepted.Listener == ListenerKind.Tls ? new TlsConnection(socket, _tls!) : new SocketConnection(socket);
-        var props = SessionActor.Props(context, connection, ticket, WireTrace.For(_settings, ticket, _logger));
-        if (_sessionMailbox) props = props.WithMailbox(SessionMailbox.ConfigPath);
-        if (_sessionDispatcher) props = props.WithDispatcher(LoopExecutorConfigurator.DispatcherPath);
-        ticket.Session = Context.ActorOf(props, "c" + id);
+        context.Handoff.Leave(id, connection, ticket, WireTrace.For(_settings, ticket, _logger));
+        ticket.Session = Context.ActorOf(_sessionProps[accepted.Listener], SessionHandoff.NameOf(id));
         _live.Add(ticket);
         _stats.ConnectionOpened(accepted.Listener);
         _heartbeat.Tell(new Track(ticket));

@@ -89,6 +89,20 @@ internal sealed class SessionActor : UntypedActor
     private bool _shutdownAfterTransfer;
     private ICancelable? _linger;
 
+    /// <summary>
+    /// Made by the listener's shared <see cref="Props"/>: what is this session's own (its connection, ticket and
+    /// trace) was left for it in <see cref="SessionContext.Handoff"/> under the number its name carries.
+    /// </summary>
+    public SessionActor(SessionContext ctx)
+    {
+        var (connection, ticket, trace) = ctx.Handoff.Take(SessionHandoff.IdOf(Self.Path.Name));
+        _ctx = ctx;
+        _connection = connection;
+        _ticket = ticket;
+        _trace = trace;
+        _decoder = ctx.NewDecoder();
+    }
+
     public SessionActor(SessionContext ctx, IConnection connection, SessionTicket ticket, WireTrace? trace = null)
     {
         _ctx = ctx;
@@ -100,6 +114,12 @@ internal sealed class SessionActor : UntypedActor
 
     public static Props Props(SessionContext ctx, IConnection connection, SessionTicket ticket, WireTrace? trace = null) =>
         Akka.Actor.Props.CreateBy(new Producer(ctx, connection, ticket, trace));
+
+    /// <summary>
+    /// One Props for every session of a listener (a Props, its Deploy and its producer cost about 180 bytes, held as
+    /// long as the actor lives): each session finds its own parts in <see cref="SessionContext.Handoff"/>.
+    /// </summary>
+    public static Props SharedProps(SessionContext ctx) => Akka.Actor.Props.CreateBy(new SharedProducer(ctx));
 
     private long NowTicks => Context.System.Scheduler.Now.UtcTicks;
 
@@ -650,6 +670,15 @@ internal sealed class SessionActor : UntypedActor
         public Type ActorType => typeof(SessionActor);
 
         public ActorBase Produce() => new SessionActor(ctx, connection, ticket, trace);
+
+        public void Release(ActorBase actor) { }
+    }
+
+    private sealed class SharedProducer(SessionContext ctx) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(SessionActor);
+
+        public ActorBase Produce() => new SessionActor(ctx);
 
         public void Release(ActorBase actor) { }
     }

@@ -25,6 +25,9 @@ internal sealed class SessionContext
 
     public ServerSettings Settings { get; }
 
+    /// <summary>Where the listener leaves each new session's own parts for the shared Props (see <see cref="SessionActor.SharedProps"/>).</summary>
+    public SessionHandoff Handoff { get; } = new();
+
     public ServerStats Stats { get; }
 
     /// <summary>True for the length-prefixed listener, false for the text one.</summary>
