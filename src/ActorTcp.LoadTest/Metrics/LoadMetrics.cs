@@ -31,6 +31,8 @@ internal sealed class LoadMetrics
     private const int MaxSamples = 20;
 
     private readonly Recorder[] _recorders = Enum.GetValues<Op>().Select(_ => NewRecorder()).ToArray();
+    // Every timed operation again, read once a second for the progress samples (the per-op recorders belong to the window).
+    private readonly Recorder _perSecond = NewRecorder();
     private readonly long[] _opCounts = new long[Enum.GetValues<Op>().Length];
     private readonly LongConcurrentHistogram _connect = new(1, HighestMicros, 3);
     private readonly ConcurrentDictionary<string, long> _errors = new();
@@ -66,8 +68,13 @@ internal sealed class LoadMetrics
     public void Record(Op op, long startTimestamp)
     {
         Interlocked.Increment(ref _opCounts[(int)op]);
-        _recorders[(int)op].RecordValue(Math.Min(HighestMicros, MicrosSince(startTimestamp)));
+        var micros = Math.Min(HighestMicros, MicrosSince(startTimestamp));
+        _recorders[(int)op].RecordValue(micros);
+        _perSecond.RecordValue(micros);
     }
+
+    /// <summary>Latencies of every operation since the previous call, in microseconds.</summary>
+    public HistogramBase IntervalLatency() => _perSecond.GetIntervalHistogram();
 
     public long OpCount(Op op) => Interlocked.Read(ref _opCounts[(int)op]);
 

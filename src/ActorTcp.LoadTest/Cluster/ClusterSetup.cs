@@ -1,0 +1,64 @@
+// ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Streams;
+
+namespace ActorTcp.LoadTest.Cluster;
+
+/// <summary>The actor system a coordinator or worker joins the run's cluster with (the clients have a system of their own).</summary>
+internal static class ClusterSetup
+{
+    public const string SystemName = "loadtest";
+    public const string CoordinatorRole = "coordinator";
+    public const string WorkerRole = "worker";
+    public const string CoordinatorActorName = "coordinator";
+    public const string WorkerActorName = "worker";
+
+    /// <summary>How long a worker runs on without its coordinator before it stops (counted from the failure detector's verdict).</summary>
+    public static readonly TimeSpan CoordinatorLossLimit = TimeSpan.FromSeconds(10);
+
+    public static ActorSystem Create(string role, string host, int port, string? seed)
+    {
+        var seeds = seed is null ? "" : $"\"akka.tcp://{SystemName}@{seed}\"";
+        var config = ConfigurationFactory.ParseString($$"""
+            akka {
+              loglevel = ERROR
+              stdout-loglevel = ERROR
+              log-dead-letters = off
+              log-dead-letters-during-shutdown = off
+              actor {
+                provider = cluster
+                serializers.actor-tcp-loadtest = "{{Qualified(typeof(LoadTestSerializer))}}"
+                serialization-bindings { "{{Qualified(typeof(ILoadTestMessage))}}" = actor-tcp-loadtest }
+              }
+              remote {
+                log-remote-lifecycle-events = off
+                dot-netty.tcp {
+                  hostname = "{{host}}"
+                  port = {{port}}
+                  # A cluster port is never shared: .NET's ReuseAddress would also set SO_REUSEPORT on Linux.
+                  tcp-reuse-addr = off
+                }
+              }
+              cluster {
+                roles = ["{{role}}"]
+                seed-nodes = [{{seeds}}]
+                log-info = off
+                # A run is minutes long and ends itself when a member is lost: nobody is downed, and the split-brain
+                # resolver could otherwise down the coordinator when it stands alone with one worker.
+                downing-provider-class = ""
+                # Workers with tens of thousands of clients on two shared cores can pause; a worker is called lost
+                # after 5 s of silence, not 3.
+                failure-detector.acceptable-heartbeat-pause = 5s
+              }
+              coordinated-shutdown.exit-clr = off
+              coordinated-shutdown.run-by-clr-shutdown-hook = off
+              coordinated-shutdown.phases.cluster-exiting.timeout = 3s
+            }
+            """);
+        // Akka.Streams' own configuration (its stream ref serializer) must be there before the first offer arrives.
+        return ActorSystem.Create(SystemName, config.WithFallback(ActorMaterializer.DefaultConfig()));
+    }
+
+    private static string Qualified(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
+}
