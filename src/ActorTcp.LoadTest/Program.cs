@@ -14,7 +14,9 @@ if (args is [WorkerOptions.Command, .. var workerArgs])
     {
         return Usage(e, WorkerOptions.Usage);
     }
-    return await WorkerProgram.RunAsync(worker);
+    // Exit even if a dispatcher thread of a system that did not stop in time is still there.
+    Environment.Exit(await WorkerProgram.RunAsync(worker));
+    return 0;
 }
 
 LoadOptions options;

@@ -22,8 +22,9 @@ internal static class ClusterSetup
         var seeds = seed is null ? "" : $"\"akka.tcp://{SystemName}@{seed}\"";
         var config = ConfigurationFactory.ParseString($$"""
             akka {
-              loglevel = ERROR
+              loglevel = WARNING
               stdout-loglevel = ERROR
+              loggers = ["{{Qualified(typeof(QuietLogger))}}"]
               log-dead-letters = off
               log-dead-letters-during-shutdown = off
               actor {

@@ -56,6 +56,7 @@ internal sealed class CoordinatorActor : ReceiveActor
         {
             case Roster.Admission.Admitted:
                 Context.Watch(Sender);
+                Console.Error.WriteLine($"worker {hello.Name} joined (pid {hello.Pid} on {hello.Machine}, {Sender.Path.Address.Host}:{Sender.Path.Address.Port})");
                 break;
             case Roster.Admission.Refused refused:
                 Sender.Tell(new WorkerRefused(refused.Reason));

@@ -156,6 +156,7 @@ internal sealed class LoadTestSerializer(ExtendedActorSystem system) : Serialize
         w.Write(n.Connected);
         w.Write(n.PeakAlive);
         w.Write(n.AliveAtWindowEnd);
+        w.Write(n.OpsTotal);
         w.Write(n.WindowSeconds);
         w.Write(n.BytesInWindow);
         w.Write(n.BytesOutWindow);
@@ -191,6 +192,7 @@ internal sealed class LoadTestSerializer(ExtendedActorSystem system) : Serialize
             Connected = r.ReadInt64(),
             PeakAlive = r.ReadInt64(),
             AliveAtWindowEnd = r.ReadInt64(),
+            OpsTotal = r.ReadInt64(),
             WindowSeconds = r.ReadDouble(),
             BytesInWindow = r.ReadInt64(),
             BytesOutWindow = r.ReadInt64(),

@@ -4,6 +4,7 @@ using ActorTcp.LoadTest.Options;
 using ActorTcp.LoadTest.Running;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Remote;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 
@@ -52,6 +53,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly TaskCompletionSource<int> _exit;
     private readonly Action<LocalNode> _prepared;
     private readonly Akka.Cluster.Cluster _cluster;
+    private readonly Address _coordinatorAddress;
     private readonly ActorSelection _coordinatorPath;
     private IActorRef? _coordinator;
     private LocalNode? _node;
@@ -62,8 +64,8 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _exit = exit;
         _prepared = prepared;
         _cluster = Akka.Cluster.Cluster.Get(Context.System);
-        var coordinator = new Address("akka.tcp", ClusterSetup.SystemName, options.JoinHost, options.JoinPort);
-        _coordinatorPath = Context.ActorSelection(new RootActorPath(coordinator) / "user" / ClusterSetup.CoordinatorActorName);
+        _coordinatorAddress = new Address("akka.tcp", ClusterSetup.SystemName, options.JoinHost, options.JoinPort);
+        _coordinatorPath = Context.ActorSelection(new RootActorPath(_coordinatorAddress) / "user" / ClusterSetup.CoordinatorActorName);
         Receive<HelloTick>(_ => SayHello());
         Receive<JoinTimedOut>(_ => Exit(ProcessBound.ExitCode, $"no run assigned within {options.JoinTimeout.TotalSeconds:F0} s (--join-timeout)"));
         Receive<WorkerRefused>(refused => Exit(2, "refused by the coordinator: " + refused.Reason));
@@ -81,8 +83,9 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<Dismiss>(_ => Exit(0, null));
         Receive<DismissTimedOut>(_ => Exit(0, "not dismissed after its result; leaving"));
-        Receive<ClusterEvent.UnreachableMember>(e => OnCoordinatorTrouble(e.Member, "unreachable"));
-        Receive<ClusterEvent.MemberRemoved>(e => OnCoordinatorTrouble(e.Member, "gone from the cluster"));
+        Receive<ClusterEvent.UnreachableMember>(e => OnCoordinatorTrouble(e.Member.Address, e.Member.HasRole(ClusterSetup.CoordinatorRole), "unreachable"));
+        Receive<ClusterEvent.MemberRemoved>(e => OnCoordinatorTrouble(e.Member.Address, e.Member.HasRole(ClusterSetup.CoordinatorRole), "gone from the cluster"));
+        Receive<DisassociatedEvent>(e => OnCoordinatorTrouble(e.RemoteAddress, e.RemoteAddress == _coordinatorAddress, "disconnected"));
         Receive<ClusterEvent.ReachableMember>(e =>
         {
             if (e.Member.HasRole(ClusterSetup.CoordinatorRole))
@@ -90,8 +93,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
                 Timers.Cancel("lost");
             }
         });
-        Receive<CoordinatorLost>(_ => Exit(LostCoordinatorExitCode,
-            $"lost the coordinator at {options.JoinHost}:{options.JoinPort} for {ClusterSetup.CoordinatorLossLimit.TotalSeconds:F0} s; stopping"));
+        Receive<CoordinatorLost>(_ => OnCoordinatorLost());
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.IReachabilityEvent>(_ => { });
     }
@@ -106,11 +108,17 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        // A dropped connection is the first sign of a killed coordinator, seconds before the failure detector's verdict.
+        Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
         Timers.StartPeriodicTimer("hello", HelloTick.Instance, HelloPeriod);
         Timers.StartSingleTimer("join", JoinTimedOut.Instance, _options.JoinTimeout);
     }
 
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        Context.System.EventStream.Unsubscribe(Self);
+    }
 
     private void SayHello()
     {
@@ -155,14 +163,31 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _node.FinishAsync(finish.Drain).PipeTo(Self, success: r => new Finished(r));
     }
 
-    private void OnCoordinatorTrouble(Member member, string what)
+    /// <summary>The first sign of trouble starts the clock; the verdict comes when it runs out (<see cref="OnCoordinatorLost"/>).</summary>
+    private void OnCoordinatorTrouble(Address address, bool isCoordinator, string what)
     {
-        if (!member.HasRole(ClusterSetup.CoordinatorRole) || Timers.IsTimerActive("lost"))
+        // Before the worker is up, a refused connection only means the coordinator is not there yet: the join timeout rules.
+        if (!isCoordinator || _cluster.SelfMember.Status != MemberStatus.Up || Timers.IsTimerActive("lost"))
         {
             return;
         }
-        Console.Error.WriteLine($"worker {_options.Name}: the coordinator is {what}; stopping in {ClusterSetup.CoordinatorLossLimit.TotalSeconds:F0} s unless it comes back");
+        Console.Error.WriteLine($"worker {_options.Name}: the coordinator at {address.Host}:{address.Port} is {what}; stopping in {ClusterSetup.CoordinatorLossLimit.TotalSeconds:F0} s unless it is back");
         Timers.StartSingleTimer("lost", CoordinatorLost.Instance, ClusterSetup.CoordinatorLossLimit);
+    }
+
+    /// <summary>Stops unless the coordinator is a reachable member again (a connection that dropped and came back).</summary>
+    private void OnCoordinatorLost()
+    {
+        var state = _cluster.State;
+        var member = state.Members.FirstOrDefault(m => m.Address == _coordinatorAddress);
+        var unreachable = state.Unreachable.Any(m => m.Address == _coordinatorAddress);
+        if (member is not null && !unreachable && member.Status == MemberStatus.Up)
+        {
+            Console.Error.WriteLine($"worker {_options.Name}: the coordinator is reachable again; carrying on");
+            return;
+        }
+        Exit(LostCoordinatorExitCode,
+            $"lost the coordinator at {_coordinatorAddress.Host}:{_coordinatorAddress.Port} for {ClusterSetup.CoordinatorLossLimit.TotalSeconds:F0} s; stopping");
     }
 
     private void Fail(string reason)

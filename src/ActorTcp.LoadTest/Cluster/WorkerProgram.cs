@@ -32,7 +32,7 @@ internal static class WorkerProgram
         if (code == WorkerActor.LostCoordinatorExitCode)
         {
             // Nobody is left to leave gracefully for; the process's end closes the clients' sockets.
-            await Task.WhenAny(system.Terminate(), Task.Delay(TimeSpan.FromSeconds(3)));
+            await Task.WhenAny(system.Terminate(), Task.Delay(TimeSpan.FromSeconds(1)));
             return code;
         }
         if (Volatile.Read(ref node) is { } clients)

@@ -170,6 +170,7 @@ internal sealed class LoadMetrics
             ConnectsStarted = Interlocked.Read(ref ConnectsStarted),
             Connected = Interlocked.Read(ref Connected),
             PeakAlive = Interlocked.Read(ref PeakReady),
+            OpsTotal = TotalOps,
             BytesInTotal = Interlocked.Read(ref BytesIn),
             BytesOutTotal = Interlocked.Read(ref BytesOut),
             ConnectUs = HistogramData.From(_connect),

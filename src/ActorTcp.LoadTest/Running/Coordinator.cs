@@ -87,7 +87,10 @@ internal sealed class Coordinator(LoadOptions options)
                 Console.Error.WriteLine($"error: worker {who} was lost mid-run ({lost.Lost}); it had started {p.ClientsStarted:N0} of {p.Clients:N0} clients, "
                     + $"{p.ConnectedNow:N0} connected, {p.ClientsFinished:N0} finished, {p.Ops:N0} requests, {p.Errors:N0} errors");
             }
-            var report = new RunReport(options, merged, _server.Stats, results.RampSeconds, results.RampComplete);
+            var report = new RunReport(options, merged, _server.Stats, results.RampSeconds, results.RampComplete)
+            {
+                Workers = cluster is null ? [] : [.. _nodes.Zip(results.Result, (node, result) => (node.Name, result))],
+            };
             ReportPrinter.Print(report, Console.Out);
             if (options.JsonPath is not null)
             {
