@@ -17,6 +17,9 @@ internal static class ClusterSetup
     /// <summary>How long a worker runs on without its coordinator before it stops (counted from the failure detector's verdict).</summary>
     public static readonly TimeSpan CoordinatorLossLimit = TimeSpan.FromSeconds(10);
 
+    /// <summary>A member whose connection dropped and was not made again within this long is gone (its process ended).</summary>
+    public static readonly TimeSpan ReconnectGrace = TimeSpan.FromSeconds(3);
+
     public static ActorSystem Create(string role, string host, int port, string? seed)
     {
         var seeds = seed is null ? "" : $"\"akka.tcp://{SystemName}@{seed}\"";
@@ -48,9 +51,9 @@ internal static class ClusterSetup
                 # A run is minutes long and ends itself when a member is lost: nobody is downed, and the split-brain
                 # resolver could otherwise down the coordinator when it stands alone with one worker.
                 downing-provider-class = ""
-                # Workers with tens of thousands of clients on two shared cores can pause; a worker is called lost
-                # after 5 s of silence, not 3.
-                failure-detector.acceptable-heartbeat-pause = 5s
+                # A member busy with tens of thousands of clients on two shared cores was seen silent for 7 s: the
+                # failure detector waits 20 s. A killed process is known sooner, by its connection dropping.
+                failure-detector.acceptable-heartbeat-pause = 20s
               }
               coordinated-shutdown.exit-clr = off
               coordinated-shutdown.run-by-clr-shutdown-hook = off

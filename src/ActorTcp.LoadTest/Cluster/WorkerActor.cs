@@ -56,6 +56,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly Address _coordinatorAddress;
     private readonly ActorSelection _coordinatorPath;
     private IActorRef? _coordinator;
+    private bool _coordinatorConnected = true;
     private LocalNode? _node;
 
     public WorkerActor(WorkerOptions options, TaskCompletionSource<int> exit, Action<LocalNode> prepared)
@@ -85,7 +86,16 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<DismissTimedOut>(_ => Exit(0, "not dismissed after its result; leaving"));
         Receive<ClusterEvent.UnreachableMember>(e => OnCoordinatorTrouble(e.Member.Address, e.Member.HasRole(ClusterSetup.CoordinatorRole), "unreachable"));
         Receive<ClusterEvent.MemberRemoved>(e => OnCoordinatorTrouble(e.Member.Address, e.Member.HasRole(ClusterSetup.CoordinatorRole), "gone from the cluster"));
-        Receive<DisassociatedEvent>(e => OnCoordinatorTrouble(e.RemoteAddress, e.RemoteAddress == _coordinatorAddress, "disconnected"));
+        Receive<DisassociatedEvent>(e =>
+        {
+            if (e.RemoteAddress == _coordinatorAddress)
+            {
+                _coordinatorConnected = false;
+                OnCoordinatorTrouble(e.RemoteAddress, true, "disconnected");
+            }
+        });
+        Receive<AssociatedEvent>(e => _coordinatorConnected |= e.RemoteAddress == _coordinatorAddress);
+        Receive<RemotingLifecycleEvent>(_ => { });
         Receive<ClusterEvent.ReachableMember>(e =>
         {
             if (e.Member.HasRole(ClusterSetup.CoordinatorRole))
@@ -109,7 +119,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         // A dropped connection is the first sign of a killed coordinator, seconds before the failure detector's verdict.
-        Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
+        Context.System.EventStream.Subscribe(Self, typeof(RemotingLifecycleEvent));
         Timers.StartPeriodicTimer("hello", HelloTick.Instance, HelloPeriod);
         Timers.StartSingleTimer("join", JoinTimedOut.Instance, _options.JoinTimeout);
     }
@@ -175,13 +185,13 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer("lost", CoordinatorLost.Instance, ClusterSetup.CoordinatorLossLimit);
     }
 
-    /// <summary>Stops unless the coordinator is a reachable member again (a connection that dropped and came back).</summary>
+    /// <summary>Stops unless the coordinator is connected and a reachable member again (a connection that dropped and came back).</summary>
     private void OnCoordinatorLost()
     {
         var state = _cluster.State;
         var member = state.Members.FirstOrDefault(m => m.Address == _coordinatorAddress);
         var unreachable = state.Unreachable.Any(m => m.Address == _coordinatorAddress);
-        if (member is not null && !unreachable && member.Status == MemberStatus.Up)
+        if (_coordinatorConnected && member is not null && !unreachable && member.Status == MemberStatus.Up)
         {
             Console.Error.WriteLine($"worker {_options.Name}: the coordinator is reachable again; carrying on");
             return;
