@@ -121,7 +121,7 @@ import json, sys
 r = json.load(open(f"{sys.argv[1]}/run.json"))
 workers = {w["name"]: w for w in r.get("workers", [])}
 b = workers.get("netns-b")
-print(f"- clients {r['clients']:,} over {r['processes']} workers: " + "; ".join(
+print(f"- clients {r['clients']:,} over {len(workers)} workers: " + "; ".join(
     f"{n} {w['clients']:,} clients, {w['ops_total']:,} ops, {w['errors']} errors" for n, w in workers.items()))
 print(f"- {r['ops_per_s']:,.0f} ops/s in the window; errors {sum(r['errors'].values())}")
 if not b or b["clients_completed"] != b["clients"] or b["ops_total"] == 0:

@@ -109,13 +109,17 @@ internal sealed class Coordinator(LoadOptions options)
         }
         finally
         {
-            foreach (var node in _nodes)
-            {
-                await node.DisposeAsync();
-            }
+            // The cluster dismisses its workers itself (and waits for the local ones to exit).
             if (cluster is not null)
             {
                 await cluster.DisposeAsync();
+            }
+            else
+            {
+                foreach (var node in _nodes)
+                {
+                    await node.DisposeAsync();
+                }
             }
         }
     }
