@@ -78,7 +78,20 @@ internal sealed class RemoteWorker(string name, IActorRef actor, int pid, string
 
     internal void OnSample(ProgressSample sample) => Volatile.Write(ref _progress, sample.Progress);
 
-    internal void OnResult(NodeResult result) => _result.TrySetResult(result);
+    internal void OnResult(NodeResult result)
+    {
+        // The last sample came before the drain: the result is the worker's final word on its progress too.
+        Volatile.Write(ref _progress, Progress with
+        {
+            ClientsFinished = result.ClientsCompleted + result.ClientsFailed,
+            ConnectedNow = 0,
+            ReadyNow = 0,
+            Ops = result.OpsTotal,
+            Errors = result.Errors.Values.Sum(),
+            ErrorKinds = new Dictionary<string, long>(result.Errors),
+        });
+        _result.TrySetResult(result);
+    }
 
     /// <summary>The first reason wins; a worker that already sent its result has nothing left to lose.</summary>
     internal void OnLost(string reason)
