@@ -102,6 +102,22 @@ public sealed partial class LoadTestClusterTests
         Assert.Contains("error: 2 of 2 worker(s) did not join within 2 s (--join-timeout): missing 2 of the 2 worker(s) from elsewhere (--workers 2); joined: none", run.Stderr);
     }
 
+    [Fact]
+    public async Task A_worker_that_is_never_given_a_run_exits_at_its_join_timeout()
+    {
+        // Nobody listens on the port a just-closed socket had: the worker keeps trying to join until its bound.
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var started = Stopwatch.StartNew();
+        await using var worker = LoadTestProcess.Start("worker", "--join", $"127.0.0.1:{port}", "--name", "alone", "--join-timeout", "3s");
+
+        Assert.Equal(3, await worker.ExitCodeAsync(TimeSpan.FromSeconds(30)));
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(20));
+        Assert.Contains("worker alone: no run assigned within 3 s (--join-timeout)", worker.Stderr);
+    }
+
     [GeneratedRegex(@"\(pid (\d+) ")]
     private static partial Regex PidPattern();
 }
