@@ -35,7 +35,11 @@ internal sealed class ClusterRun : IAsyncDisposable
     /// <summary>Forms the run; returns it with every worker prepared, or a message saying who is missing and why.</summary>
     public static async Task<(ClusterRun? Run, string? Error)> AssembleAsync(LoadOptions options, Action<ProgressSample> onSample, TextWriter log)
     {
-        var system = ClusterSetup.Create(ClusterSetup.CoordinatorRole, options.ClusterHost, options.ClusterPort, seed: null);
+        var (system, bindError) = ClusterSetup.TryCreate(ClusterSetup.CoordinatorRole, options.ClusterHost, options.ClusterPort, seed: null);
+        if (system is null)
+        {
+            return (null, bindError);
+        }
         var cluster = Akka.Cluster.Cluster.Get(system);
         cluster.Join(cluster.SelfAddress);
         var port = cluster.SelfAddress.Port ?? 0;

@@ -20,7 +20,21 @@ internal static class ClusterSetup
     /// <summary>A member whose connection dropped and was not made again within this long is gone (its process ended).</summary>
     public static readonly TimeSpan ReconnectGrace = TimeSpan.FromSeconds(3);
 
-    public static ActorSystem Create(string role, string host, int port, string? seed)
+    /// <summary>The system, or null and why when its endpoint cannot be bound (address not on this machine, port taken).</summary>
+    public static (ActorSystem? System, string? Error) TryCreate(string role, string host, int port, string? seed)
+    {
+        try
+        {
+            return (Create(role, host, port, seed), null);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var cause = e.GetBaseException();
+            return (null, $"cannot open the cluster endpoint {host}:{port}: {cause.GetType().Name}: {cause.Message}");
+        }
+    }
+
+    private static ActorSystem Create(string role, string host, int port, string? seed)
     {
         var seeds = seed is null ? "" : $"\"akka.tcp://{SystemName}@{seed}\"";
         var config = ConfigurationFactory.ParseString($$"""

@@ -72,7 +72,7 @@ internal sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<WorkerRefused>(refused => Exit(2, "refused by the coordinator: " + refused.Reason));
         Receive<Assign>(OnAssign);
         Receive<Prepared>(prepared => _coordinator?.Tell(new WorkerReady(options.Name, prepared.Progress)));
-        Receive<Status.Failure>(failure => Fail("could not offer the progress stream: " + failure.Cause.Message));
+        Receive<Status.Failure>(failure => Fail($"failed: {failure.Cause.GetType().Name}: {failure.Cause.Message}"));
         Receive<StartRun>(_ => _node?.Begin());
         Receive<OpenWindow>(_ => _node?.StartWindow());
         Receive<CloseWindow>(_ => _node?.StopWindow());

@@ -16,7 +16,12 @@ internal static class WorkerProgram
         // Until a run is assigned, the bound is the join timeout; the assignment moves it to the run's own.
         ProcessBound.Arm(options.JoinTimeout + JoinSlack, $"worker {options.Name}");
         var seed = $"{options.JoinHost}:{options.JoinPort}";
-        var system = ClusterSetup.Create(ClusterSetup.WorkerRole, options.ClusterHost, options.ClusterPort, seed);
+        var (system, error) = ClusterSetup.TryCreate(ClusterSetup.WorkerRole, options.ClusterHost, options.ClusterPort, seed);
+        if (system is null)
+        {
+            Console.Error.WriteLine($"worker {options.Name}: {error}");
+            return 2;
+        }
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         Console.Error.WriteLine($"worker {options.Name}: cluster {self.Host}:{self.Port}, joining the coordinator at {seed}");
         var exit = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -162,7 +162,8 @@ internal static class JsonReport
             host = o.Host.ToString(),
             ports = o.Ports,
             clients = o.Clients,
-            processes = o.Processes,
+            // The processes that ran clients: this one, or every worker of the run's cluster.
+            processes = report.Result.Processes,
             ramp_per_s = o.Ramp,
             duration_s = o.Duration.TotalSeconds,
             payload = o.Payload,
