@@ -28,6 +28,8 @@ internal sealed class QuietLogger : ReceiveActor
         // Akka.Remote's endpoint exceptions are internal types: they are known by name.
         (e is Error { Cause: { } cause } && (cause.GetType().Name.Contains("Association", StringComparison.Ordinal) || cause.GetType().Name.Contains("Disassociated", StringComparison.Ordinal)))
         || e.LogSource.StartsWith("remoting", StringComparison.Ordinal)
+        // A failed bind: the run says so itself, naming the endpoint.
+        || e.LogSource.StartsWith("TcpTransport", StringComparison.Ordinal)
         || e.LogSource.Contains("endpointWriter", StringComparison.Ordinal)
         || e.LogSource.Contains("endpointManager", StringComparison.Ordinal)
         || e.Message?.ToString()?.Contains("Association", StringComparison.Ordinal) == true;
