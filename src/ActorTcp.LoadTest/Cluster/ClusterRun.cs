@@ -1,5 +1,4 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
-using System.Globalization;
 using ActorTcp.LoadTest.Metrics;
 using ActorTcp.LoadTest.Options;
 using Akka.Actor;
@@ -145,7 +144,4 @@ internal sealed class ClusterRun : IAsyncDisposable
             .ToList();
         return failures.Count == 0 ? null : "worker(s) could not prepare their share: " + string.Join("; ", failures);
     }
-
-    /// <summary>Clients per worker, for the report's header.</summary>
-    public string Shares() => string.Join(", ", Workers.Select(w => $"{w.Name} {w.Progress.Clients.ToString("N0", CultureInfo.InvariantCulture)}"));
 }

@@ -17,8 +17,6 @@ internal sealed class LocalWorkers
 
     private readonly List<Entry> _entries = [];
 
-    public IReadOnlyList<string> Names => [.. _entries.Select(e => e.Name)];
-
     public static IReadOnlyList<string> NamesFor(int count) =>
         [.. Enumerable.Range(1, count).Select(i => "local-" + i.ToString(CultureInfo.InvariantCulture))];
 

@@ -34,8 +34,6 @@ internal sealed class RemoteWorker(string name, IActorRef actor, int pid, string
 
     public string? Lost => _lost;
 
-    public bool HasResult => _result.Task.IsCompleted;
-
     /// <summary>Completes with null once the worker's clients are prepared, or with the reason it could not prepare them.</summary>
     public Task<string?> Ready => _ready.Task;
 
