@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# 50,000 idle clients from ONE ActorTcp.LoadTest command (--processes 3) against three server processes
-# (each process, server or generator, may hold only 20,000 descriptors here). Loopback only; every process
+# 50,000 idle clients from ONE ActorTcp.LoadTest command (--processes 3: a coordinator and three worker
+# processes in one Akka cluster on loopback) against three server processes (each process, server or
+# generator, may hold only 20,000 descriptors here). Loopback only; every process
 # started here is stopped by its PID at the end, and the load run is bounded by `timeout`.
 #
 #   bench/loadtest-50k.sh                        # ActorTcp servers, 30 s window
@@ -89,7 +90,7 @@ port_list=$(IFS=,; echo "${PORTS[*]}")
 pid_list=$(IFS=,; echo "${SERVER_PIDS[*]}")
 args=(--port "$port_list" --server-pid "$pid_list" --scenario idle --clients "$CLIENTS" --processes "$SERVERS_N"
       --heartbeat 5s --ramp "$RAMP" --ramp-timeout "${RAMP_TIMEOUT}s" --warmup 2s --duration "${DURATION}s"
-      --json "$OUT/idle50k.json" --no-live)
+      --json "$OUT/idle50k.json" --report "$OUT/idle50k.html" --no-live)
 echo "$LOADGEN ${args[*]}" >> "$OUT/commands.txt"
 echo "ActorTcp.LoadTest ${args[*]}" >&2
 rc=0

@@ -1,6 +1,23 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
+using ActorTcp.LoadTest.Cluster;
 using ActorTcp.LoadTest.Options;
 using ActorTcp.LoadTest.Running;
+
+if (args is [WorkerOptions.Command, .. var workerArgs])
+{
+    WorkerOptions worker;
+    try
+    {
+        worker = WorkerOptions.Parse(workerArgs);
+    }
+    catch (UsageException e)
+    {
+        return Usage(e, WorkerOptions.Usage);
+    }
+    // Exit even if a dispatcher thread of a system that did not stop in time is still there.
+    Environment.Exit(await WorkerProgram.RunAsync(worker));
+    return 0;
+}
 
 LoadOptions options;
 try
@@ -9,27 +26,14 @@ try
 }
 catch (UsageException e)
 {
-    if (e.Message.Length > 0)
-    {
-        Console.Error.WriteLine($"error: {e.Message}");
-        Console.Error.WriteLine("run with --help for the flags");
-        return 2;
-    }
-    Console.Out.WriteLine(LoadOptions.Usage);
-    return 0;
+    return Usage(e, LoadOptions.Usage);
 }
 
-if (options.Worker)
-{
-    return await WorkerProtocol.RunWorkerAsync(options);
-}
-
-// Every run stops by itself: if something hangs past the bound, the process ends anyway (exit 3).
-_ = Task.Delay(options.HardLimit + TimeSpan.FromSeconds(60)).ContinueWith(_ =>
-{
-    Console.Error.WriteLine("error: the run passed its time limit; exiting");
-    Environment.Exit(3);
-}, TaskScheduler.Default);
+// Every run stops by itself: if something hangs past the bound, the process ends anyway (exit 3). A distributed run
+// also waits for its workers to join, and outlives their bounds by a little to report them.
+ProcessBound.Arm(
+    options.Distributed ? options.JoinTimeout + ClusterRun.PrepareTimeout + options.HardLimit + TimeSpan.FromSeconds(15) : options.HardLimit + TimeSpan.FromSeconds(60),
+    "the run");
 
 try
 {
@@ -39,4 +43,16 @@ catch (UsageException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
+}
+
+static int Usage(UsageException e, string usage)
+{
+    if (e.Message.Length > 0)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        Console.Error.WriteLine("run with --help for the flags");
+        return 2;
+    }
+    Console.Out.WriteLine(usage);
+    return 0;
 }

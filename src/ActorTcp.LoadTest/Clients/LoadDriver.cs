@@ -1,6 +1,7 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
-using System.Diagnostics;
 using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 
 namespace ActorTcp.LoadTest.Clients;
 
@@ -8,6 +9,12 @@ namespace ActorTcp.LoadTest.Clients;
 internal sealed record StopAll
 {
     public static readonly StopAll Instance = new();
+}
+
+/// <summary>Starts the ramp: sent once the run's workers are all ready, so that they start together.</summary>
+internal sealed record BeginRamp
+{
+    public static readonly BeginRamp Instance = new();
 }
 
 /// <summary>The drain time is over: clients still running are counted as failed and stopped.</summary>
@@ -23,26 +30,46 @@ internal sealed record AbandonClient
 }
 
 /// <summary>
-/// Parent of one process's clients: starts them at the ramp rate with a bounded number of handshakes in
-/// flight, stops them at the end of the window, and completes <c>allFinished</c> when the last one is gone.
+/// Parent of one process's clients. The ramp is a stream: client indexes pass a <c>Throttle</c> stage at the asked
+/// rate and reach this actor one at a time (acknowledged), and the acknowledgement waits while --max-connecting
+/// handshakes are in flight, so the stream's backpressure holds the ramp at the server's pace. At the end of the
+/// window the clients are stopped, and <c>allFinished</c> completes when the last one is gone.
 /// </summary>
 internal sealed class LoadDriver : ReceiveActor, IWithTimers
 {
-    private sealed record RampTick
+    private sealed record RampInit
     {
-        public static readonly RampTick Instance = new();
+        public static readonly RampInit Instance = new();
     }
 
-    private static readonly TimeSpan RampPeriod = TimeSpan.FromMilliseconds(10);
+    private sealed record RampAck
+    {
+        public static readonly RampAck Instance = new();
+    }
+
+    private sealed record RampDone
+    {
+        public static readonly RampDone Instance = new();
+    }
+
+    private sealed record RampFailed(Exception Cause);
+
+    private sealed record HandshakeCheck
+    {
+        public static readonly HandshakeCheck Instance = new();
+    }
+
+    // While at the bound, how often the number of handshakes in flight is looked at again.
+    private static readonly TimeSpan HandshakeCheckPeriod = TimeSpan.FromMilliseconds(5);
 
     private readonly RunContext _run;
     private readonly int _clients;
     private readonly int _offset;
     private readonly TaskCompletionSource _allFinished;
+    private UniqueKillSwitch? _ramp;
+    private (int Index, IActorRef Stage)? _next;
     private int _started;
     private int _finished;
-    private double _allowance;
-    private long _lastTick;
     private bool _stopping;
 
     public LoadDriver(RunContext run, int clients, int offset, TaskCompletionSource allFinished)
@@ -51,7 +78,16 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
         _clients = clients;
         _offset = offset;
         _allFinished = allFinished;
-        Receive<RampTick>(_ => OnRampTick());
+        Receive<BeginRamp>(_ => OnBeginRamp());
+        Receive<RampInit>(_ => Sender.Tell(RampAck.Instance));
+        Receive<int>(index =>
+        {
+            _next = (index, Sender);
+            StartNext();
+        });
+        Receive<HandshakeCheck>(_ => StartNext());
+        Receive<RampDone>(_ => { });
+        Receive<RampFailed>(failed => _run.Metrics.Error($"ramp failed: {failed.Cause.GetType().Name}", failed.Cause.Message));
         Receive<ClientFinished>(_ => OnFinished(1));
         Receive<StopAll>(_ => OnStopAll());
         Receive<GiveUp>(_ =>
@@ -68,13 +104,6 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
     public static Props Props(RunContext run, int clients, int offset, TaskCompletionSource allFinished) =>
         Akka.Actor.Props.Create(() => new LoadDriver(run, clients, offset, allFinished));
 
-    protected override void PreStart()
-    {
-        _lastTick = Stopwatch.GetTimestamp();
-        _allowance = 1;
-        Timers.StartPeriodicTimer("ramp", RampTick.Instance, TimeSpan.Zero, RampPeriod);
-    }
-
     // A client that throws is stopped and counted, never restarted into a half-known state.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
     {
@@ -82,31 +111,52 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
         return Directive.Stop;
     });
 
-    private void OnRampTick()
+    protected override void PostStop() => _ramp?.Shutdown();
+
+    private void OnBeginRamp()
     {
-        var now = Stopwatch.GetTimestamp();
-        var elapsed = Stopwatch.GetElapsedTime(_lastTick, now).TotalSeconds;
-        _lastTick = now;
-        // Cap the burst after a stall (GC, busy box) to one tick's worth plus one.
-        _allowance = Math.Min(_allowance + _run.Options.Ramp * elapsed, Math.Max(1, _run.Options.Ramp * RampPeriod.TotalSeconds) + 1);
+        if (_ramp is not null || _stopping || _clients == 0)
+        {
+            return;
+        }
+        var (elements, per, burst) = Rate(_run.Options.Ramp);
+        // The system's materializer, not this actor's: the driver's children are its clients and nothing else.
+        _ramp = Source.From(Enumerable.Range(_offset, _clients))
+            .Throttle(elements, per, burst, ThrottleMode.Shaping)
+            .ViaMaterialized(KillSwitches.Single<int>(), Keep.Right)
+            .To(Sink.ActorRefWithAck<int>(Self, RampInit.Instance, RampAck.Instance, RampDone.Instance, e => new RampFailed(e)))
+            .Run(Context.System.Materializer());
+    }
+
+    /// <summary>
+    /// The throttle's token bucket for <paramref name="perSecond"/> connections a second: whole elements per period,
+    /// and a burst of at most 10 ms worth after a stall (GC, a busy box), as the server's backlog would see it.
+    /// </summary>
+    public static (int Elements, TimeSpan Per, int Burst) Rate(double perSecond)
+    {
+        var elements = Math.Max(1, (int)Math.Round(Math.Min(perSecond, 1_000_000)));
+        return (elements, TimeSpan.FromSeconds(elements / perSecond), Math.Max(1, elements / 100));
+    }
+
+    private void StartNext()
+    {
+        if (_next is not { } next || _stopping)
+        {
+            return;
+        }
         var metrics = _run.Metrics;
-        while (_started < _clients && _allowance >= 1)
+        var inHandshake = Interlocked.Read(ref metrics.ClientsStarted) - Interlocked.Read(ref metrics.Settled);
+        if (inHandshake >= _run.Options.MaxConnecting)
         {
-            var inHandshake = Interlocked.Read(ref metrics.ClientsStarted) - Interlocked.Read(ref metrics.Settled);
-            if (inHandshake >= _run.Options.MaxConnecting)
-            {
-                break;
-            }
-            var index = _offset + _started;
-            Context.ActorOf(ClientActor.Props(index, _run), "c" + index);
-            _started++;
-            Interlocked.Increment(ref metrics.ClientsStarted);
-            _allowance -= 1;
+            // Withholding the ack is the backpressure: the throttle upstream waits with us.
+            Timers.StartSingleTimer("handshakes", HandshakeCheck.Instance, HandshakeCheckPeriod);
+            return;
         }
-        if (_started == _clients)
-        {
-            Timers.Cancel("ramp");
-        }
+        _next = null;
+        Context.ActorOf(ClientActor.Props(next.Index, _run), "c" + next.Index);
+        _started++;
+        Interlocked.Increment(ref metrics.ClientsStarted);
+        next.Stage.Tell(RampAck.Instance);
     }
 
     private void OnStopAll()
@@ -116,7 +166,9 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
             return;
         }
         _stopping = true;
-        Timers.Cancel("ramp");
+        _ramp?.Shutdown();
+        _next = null;
+        Timers.Cancel("handshakes");
         var notStarted = _clients - _started;
         if (notStarted > 0)
         {

@@ -31,6 +31,10 @@ internal sealed class LoadMetrics
     private const int MaxSamples = 20;
 
     private readonly Recorder[] _recorders = Enum.GetValues<Op>().Select(_ => NewRecorder()).ToArray();
+    // Every timed operation again, read once a second for the progress samples (the per-op recorders belong to the window).
+    // Two significant digits (1 % resolution) are plenty for a chart's p50 and p99, and make each second's histogram
+    // about 50 KB instead of 400 KB, a new one every second.
+    private readonly Recorder _perSecond = new(1, HighestMicros, 2, (id, low, high, digits) => new LongHistogram(id, low, high, digits));
     private readonly long[] _opCounts = new long[Enum.GetValues<Op>().Length];
     private readonly LongConcurrentHistogram _connect = new(1, HighestMicros, 3);
     private readonly ConcurrentDictionary<string, long> _errors = new();
@@ -66,8 +70,13 @@ internal sealed class LoadMetrics
     public void Record(Op op, long startTimestamp)
     {
         Interlocked.Increment(ref _opCounts[(int)op]);
-        _recorders[(int)op].RecordValue(Math.Min(HighestMicros, MicrosSince(startTimestamp)));
+        var micros = Math.Min(HighestMicros, MicrosSince(startTimestamp));
+        _recorders[(int)op].RecordValue(micros);
+        _perSecond.RecordValue(micros);
     }
+
+    /// <summary>Latencies of every operation since the previous call, in microseconds.</summary>
+    public HistogramBase IntervalLatency() => _perSecond.GetIntervalHistogram();
 
     public long OpCount(Op op) => Interlocked.Read(ref _opCounts[(int)op]);
 
@@ -163,6 +172,7 @@ internal sealed class LoadMetrics
             ConnectsStarted = Interlocked.Read(ref ConnectsStarted),
             Connected = Interlocked.Read(ref Connected),
             PeakAlive = Interlocked.Read(ref PeakReady),
+            OpsTotal = TotalOps,
             BytesInTotal = Interlocked.Read(ref BytesIn),
             BytesOutTotal = Interlocked.Read(ref BytesOut),
             ConnectUs = HistogramData.From(_connect),

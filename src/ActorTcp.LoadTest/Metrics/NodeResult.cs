@@ -107,6 +107,8 @@ internal sealed record NodeResult
     public long Connected { get; init; }
     public long PeakAlive { get; init; }
     public long AliveAtWindowEnd { get; init; }
+    /// <summary>Timed operations over the whole run (ramp and drain included), each one a reply checked.</summary>
+    public long OpsTotal { get; init; }
     public double WindowSeconds { get; init; }
     public long BytesInWindow { get; init; }
     public long BytesOutWindow { get; init; }
@@ -143,6 +145,7 @@ internal sealed record NodeResult
             Connected = parts.Sum(p => p.Connected),
             PeakAlive = parts.Sum(p => p.PeakAlive),
             AliveAtWindowEnd = parts.Sum(p => p.AliveAtWindowEnd),
+            OpsTotal = parts.Sum(p => p.OpsTotal),
             // Workers open their windows on the same command, so the longest one stands for the run.
             WindowSeconds = parts.Count == 0 ? 0 : parts.Max(p => p.WindowSeconds),
             BytesInWindow = parts.Sum(p => p.BytesInWindow),

@@ -34,7 +34,17 @@ internal sealed record LoadOptions
     public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>0: the kernel picks 127.0.0.1; n: sources 127.0.0.2 .. 127.0.0.(n+1), round-robin by client index.</summary>
     public int SourceIps { get; init; }
+    /// <summary>Worker processes this command starts on this machine; 1 with no --workers runs the clients in this process.</summary>
     public int Processes { get; init; } = 1;
+    /// <summary>Workers started elsewhere (<c>worker --join</c>) that the run waits for, besides the local ones.</summary>
+    public int Workers { get; init; }
+    /// <summary>The address the coordinator's cluster endpoint binds and workers join.</summary>
+    public string ClusterHost { get; init; } = "127.0.0.1";
+    /// <summary>The coordinator's cluster port; 0 picks a free one (printed).</summary>
+    public int ClusterPort { get; init; }
+    /// <summary>How long the coordinator waits for every worker to join.</summary>
+    public TimeSpan JoinTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public string? ReportPath { get; init; }
     /// <summary>Connects in flight at once per process, so a ramp does not overrun the server's backlog.</summary>
     public int MaxConnecting { get; init; } = 512;
     public string? JsonPath { get; init; }
@@ -57,6 +67,9 @@ internal sealed record LoadOptions
 
     public static readonly IReadOnlyDictionary<Scenario, int> DefaultMix =
         new Dictionary<Scenario, int> { [Scenario.Idle] = 60, [Scenario.Echo] = 25, [Scenario.Churn] = 10, [Scenario.Download] = 5 };
+
+    /// <summary>The clients run in worker processes that are members of one Akka cluster with this command.</summary>
+    public bool Distributed => Processes > 1 || Workers > 0;
 
     public TimeSpan EffectiveRampTimeout => RampTimeout ?? TimeSpan.FromSeconds(60 + Clients / Math.Max(1, Ramp));
 
@@ -89,7 +102,14 @@ internal sealed record LoadOptions
         --pipeline K           echo requests in flight per client                        [1]
         --heartbeat T          idle: PING period per client (staggered), PONG expected   [5s]
         --source-ips N         bind sources over 127.0.0.2..127.0.0.(N+1); 0 = auto      [auto: 0 up to 20,000 clients]
-        --processes N          fan clients out over N worker processes, merge reports    [1]
+        --processes N          start N local worker processes and merge their results;   [1]
+                               1 (with no --workers) runs the clients in this process
+        --workers M            also wait for M workers started elsewhere with              [0]
+                               `ActorTcp.LoadTest worker --join HOST:PORT`
+        --cluster-host ADDR    address the run's cluster endpoint binds (workers join it) [127.0.0.1]
+        --cluster-port P       port of that endpoint; 0 = any free port (printed)        [0]
+        --join-timeout T       how long to wait for every worker to join                 [60s]
+        --report FILE          write the run as one self-contained HTML page with charts
         --max-connecting N     connects in flight per process                            [512]
         --file PATH            download: path on the server (GET PATH)
         --file-local FILE      download: local copy to compare every byte with
@@ -103,7 +123,11 @@ internal sealed record LoadOptions
         --json FILE            write the report as JSON
         --no-live              no live view (it is also off when stdout is not a terminal)
 
-        Exit code: 0 no errors, 1 some client failed or an error was counted, 2 bad arguments.
+        Exit code: 0 no errors, 1 some client failed, an error was counted or a worker was lost,
+        2 bad arguments, 3 the run passed its time limit.
+
+        A worker on another machine (it stays until the run it joined ends, at most its bound):
+          ActorTcp.LoadTest worker --join HOST:PORT [--name NAME] [--cluster-host ADDR] [--cluster-port P] [--join-timeout T]
         """;
 
     public static LoadOptions Parse(string[] args)
@@ -133,7 +157,12 @@ internal sealed record LoadOptions
                 "--pipeline" => o with { Pipeline = ParseInt(Next(), flag, 1, 10_000) },
                 "--heartbeat" => o with { Heartbeat = ParseDuration(Next(), flag) },
                 "--source-ips" => o with { SourceIps = ParseInt(Next(), flag, 0, 250) },
-                "--processes" => o with { Processes = ParseInt(Next(), flag, 1, 64) },
+                "--processes" => o with { Processes = ParseInt(Next(), flag, 0, 64) },
+                "--workers" => o with { Workers = ParseInt(Next(), flag, 0, 1000) },
+                "--cluster-host" => o with { ClusterHost = ParseBindAddress(Next(), flag) },
+                "--cluster-port" => o with { ClusterPort = ParseInt(Next(), flag, 0, 65535) },
+                "--join-timeout" => o with { JoinTimeout = ParseDuration(Next(), flag) },
+                "--report" => o with { ReportPath = Next() },
                 "--max-connecting" => o with { MaxConnecting = ParseInt(Next(), flag, 1, 100_000) },
                 "--json" => o with { JsonPath = Next() },
                 "--no-live" => o with { NoLive = true },
@@ -168,6 +197,10 @@ internal sealed record LoadOptions
         if (!loopback && SourceIps > 0)
         {
             throw new UsageException("--source-ips binds 127.0.0.x sources: loopback targets only");
+        }
+        if (Processes == 0 && Workers == 0)
+        {
+            throw new UsageException("--processes 0 leaves no one to run the clients: give --workers M");
         }
         if (Ramp <= 0)
         {
@@ -274,6 +307,12 @@ internal sealed record LoadOptions
         return address;
     }
 
+    /// <summary>An address of this machine for the cluster endpoint (not a load target, so not limited to loopback).</summary>
+    public static string ParseBindAddress(string text, string flag) =>
+        IPAddress.TryParse(text, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+            ? address.ToString()
+            : throw new UsageException($"{flag} {text}: expected an IPv4 address of this machine");
+
     private static readonly IPNetwork[] PrivateNetworks =
         [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16")];
 
@@ -321,7 +360,7 @@ internal sealed record LoadOptions
             ? value
             : throw new UsageException($"{flag} {text}: expected one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
 
-    private static int ParseInt(string text, string flag, int min, int max) =>
+    public static int ParseInt(string text, string flag, int min, int max) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
             ? value
             : throw new UsageException($"{flag} {text}: expected a whole number from {min} to {max}");

@@ -30,6 +30,9 @@ internal sealed class RunReport
     public Dictionary<string, OpSummary> Ops { get; }
     public OpSummary Connect { get; }
 
+    /// <summary>Each worker's own result, in the run's order (empty for a run in one process).</summary>
+    public IReadOnlyList<(string Name, NodeResult Result)> Workers { get; init; } = [];
+
     public double OpsPerSecond => Result.WindowSeconds > 0 ? Ops.Values.Sum(o => o.Count) / Result.WindowSeconds : 0;
 
     /// <summary>Generator CPU during the window, in % of one core (all processes).</summary>
@@ -82,12 +85,16 @@ internal static class ReportPrinter
         }
         w.WriteLine($"window    {r.WindowSeconds:F1} s");
         w.WriteLine($"clients   completed {r.ClientsCompleted:N0}, failed {r.ClientsFailed:N0}; named at the window's end {r.AliveAtWindowEnd:N0}, peak {r.PeakAlive:N0}");
+        foreach (var (name, worker) in report.Workers)
+        {
+            w.WriteLine($"worker    {name}: {worker.Clients:N0} clients, completed {worker.ClientsCompleted:N0}, failed {worker.ClientsFailed:N0}, {worker.OpsTotal:N0} ops, {worker.Errors.Values.Sum():N0} errors");
+        }
         w.WriteLine($"connects  {r.ConnectsStarted:N0} started, {r.Connected:N0} established{(r.CyclesFailed > 0 ? $", {r.CyclesFailed:N0} churn cycles failed" : "")}");
         if (o.Reconnect)
         {
             w.WriteLine($"reconnect {r.Reconnects:N0} connections lost and made again (not errors), {r.ReconnectAttemptsFailed:N0} attempts refused or timed out on the way");
         }
-        w.WriteLine($"total     {report.OpsPerSecond:N0} ops/s in the window");
+        w.WriteLine($"total     {report.OpsPerSecond:N0} ops/s in the window; {r.OpsTotal:N0} ops in the whole run");
         w.WriteLine();
         w.WriteLine($"{"op",-10} {"count",12} {"per s",10} {"p50 ms",9} {"p90 ms",9} {"p99 ms",9} {"p99.9 ms",9} {"max ms",9}");
         foreach (var (name, s) in report.Ops.OrderBy(kv => kv.Key).Append(new("handshake", report.Connect)))
@@ -155,7 +162,8 @@ internal static class JsonReport
             host = o.Host.ToString(),
             ports = o.Ports,
             clients = o.Clients,
-            processes = o.Processes,
+            // The processes that ran clients: this one, or every worker of the run's cluster.
+            processes = report.Result.Processes,
             ramp_per_s = o.Ramp,
             duration_s = o.Duration.TotalSeconds,
             payload = o.Payload,
@@ -170,6 +178,7 @@ internal static class JsonReport
             alive_at_window_end = report.Result.AliveAtWindowEnd,
             peak_alive = report.Result.PeakAlive,
             ops_per_s = report.OpsPerSecond,
+            ops_total = report.Result.OpsTotal,
             ops = report.Ops,
             handshake = report.Connect,
             bytes_in_window = report.Result.BytesInWindow,
@@ -179,6 +188,16 @@ internal static class JsonReport
             reconnects = report.Result.Reconnects,
             reconnect_attempts_failed = report.Result.ReconnectAttemptsFailed,
             errors = report.Result.Errors,
+            workers = report.Workers.Select(w => new
+            {
+                name = w.Name,
+                clients = w.Result.Clients,
+                clients_completed = w.Result.ClientsCompleted,
+                clients_failed = w.Result.ClientsFailed,
+                connected = w.Result.Connected,
+                ops_total = w.Result.OpsTotal,
+                errors = w.Result.Errors.Values.Sum(),
+            }),
             error_samples = report.Result.ErrorSamples,
             loadgen = new
             {

@@ -1,19 +1,25 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using System.Diagnostics;
+using ActorTcp.LoadTest.Cluster;
 using ActorTcp.LoadTest.Metrics;
 using ActorTcp.LoadTest.Options;
 using ActorTcp.LoadTest.Output;
 
 namespace ActorTcp.LoadTest.Running;
 
-/// <summary>Drives the phases of a run over its nodes (one local, or N workers): ramp, warm-up, window, drain, report.</summary>
+/// <summary>
+/// Drives the phases of a run over its nodes (the clients in this process, or the workers of the run's cluster):
+/// ramp, warm-up, window, drain, report. A worker lost on the way ends the phases early; the run reports it by name.
+/// </summary>
 internal sealed class Coordinator(LoadOptions options)
 {
     private readonly ServerSampler _server = new(options.ServerPids);
+    private readonly Timeline _timeline = new();
     private volatile string _phase = "starting";
     private IReadOnlyList<ILoadNode> _nodes = [];
     private readonly Stopwatch _clock = new();
     private Stopwatch? _window;
+    private bool _timelineSealed;
 
     public string Phase => _phase;
 
@@ -21,24 +27,43 @@ internal sealed class Coordinator(LoadOptions options)
 
     public TimeSpan? WindowElapsed => _window?.Elapsed;
 
+    public IReadOnlyList<ILoadNode> Nodes => _nodes;
+
     public Progress Progress => Progress.Sum(_nodes.Select(n => n.Progress));
+
+    private bool AnyLost => _nodes.Any(n => n.Lost is not null);
 
     public async Task<int> RunAsync()
     {
         var startCpu = Environment.CpuUsage.TotalTime;
+        ClusterRun? cluster = null;
+        if (options.Distributed)
+        {
+            var (run, error) = await ClusterRun.AssembleAsync(options, OnSample, Console.Error);
+            if (run is null)
+            {
+                Console.Error.WriteLine($"error: {error}");
+                return 1;
+            }
+            cluster = run;
+            // Ctrl-C or SIGTERM on the coordinator must not leave local workers holding thousands of connections.
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => run.KillLocalWorkers();
+            Console.CancelKeyPress += (_, _) => run.KillLocalWorkers();
+            _nodes = run.Workers;
+        }
         _clock.Start();
         _server.AtStart();
-        _nodes = options.Processes > 1 ? WorkerNode.StartAll(options) : [LocalNode.Start(options)];
-        // Ctrl-C or SIGTERM on the parent must not leave workers holding thousands of connections.
-        void KillWorkers()
+        if (cluster is null)
         {
-            foreach (var worker in _nodes.OfType<WorkerNode>())
-            {
-                worker.Kill();
-            }
+            var local = LocalNode.Prepare(options, "local");
+            local.RunSamples(OnSample);
+            _nodes = [local];
+            local.Begin();
         }
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillWorkers();
-        Console.CancelKeyPress += (_, _) => KillWorkers();
+        else
+        {
+            cluster.StartAll();
+        }
         try
         {
             var phases = RunPhasesAsync();
@@ -46,29 +71,69 @@ internal sealed class Coordinator(LoadOptions options)
             var results = live is null ? await WithPlainStatus(phases) : await live.RunAsync(phases);
 
             var merged = NodeResult.Merge(results.Result);
-            if (options.Processes > 1)
+            if (cluster is not null)
             {
-                // The parent only reads pipes, but its CPU belongs to the generator too.
+                // The coordinator only merges, but its CPU and memory belong to the generator too.
                 merged = merged with
                 {
                     CpuSecondsTotal = merged.CpuSecondsTotal + (Environment.CpuUsage.TotalTime - startCpu).TotalSeconds,
                     PeakRssKb = merged.PeakRssKb + ProcStats.OwnPeakRssKb(),
                 };
             }
-            var report = new RunReport(options, merged, _server.Stats, results.RampSeconds, results.RampComplete);
+            foreach (var lost in _nodes.Where(n => n.Lost is not null))
+            {
+                var who = lost is RemoteWorker worker && cluster is not null ? cluster.Describe(worker) : lost.Name;
+                var p = lost.Progress;
+                Console.Error.WriteLine($"error: worker {who} was lost mid-run ({lost.Lost}); it had started {p.ClientsStarted:N0} of {p.Clients:N0} clients, "
+                    + $"{p.ConnectedNow:N0} connected, {p.ClientsFinished:N0} finished, {p.Ops:N0} requests, {p.Errors:N0} errors");
+            }
+            var report = new RunReport(options, merged, _server.Stats, results.RampSeconds, results.RampComplete)
+            {
+                Workers = cluster is null ? [] : [.. _nodes.Zip(results.Result, (node, result) => (node.Name, result))],
+            };
             ReportPrinter.Print(report, Console.Out);
             if (options.JsonPath is not null)
             {
                 await JsonReport.WriteAsync(report, options.JsonPath);
             }
-            return merged.ClientsFailed > 0 || merged.Errors.Count > 0 ? 1 : 0;
+            if (options.ReportPath is not null)
+            {
+                var latency = HistogramData.Merge(merged.Ops.Values.Select(o => o.LatencyUs)).ToHistogram();
+                lock (_timeline)
+                {
+                    _timelineSealed = true;
+                }
+                await HtmlReport.WriteAsync(options.ReportPath, report, _timeline, latency);
+            }
+            return merged.ClientsFailed > 0 || merged.Errors.Count > 0 || AnyLost ? 1 : 0;
         }
         finally
         {
-            foreach (var node in _nodes)
+            // The cluster dismisses its workers itself (and waits for the local ones to exit).
+            if (cluster is not null)
             {
-                await node.DisposeAsync();
+                await cluster.DisposeAsync();
             }
+            else
+            {
+                foreach (var node in _nodes)
+                {
+                    await node.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    private void OnSample(ProgressSample sample)
+    {
+        lock (_timeline)
+        {
+            // A late sample after the report began is dropped: the results already hold everything it counted.
+            if (_timelineSealed)
+            {
+                return;
+            }
+            _timeline.Add(sample.Worker, Math.Max(0, sample.Second), sample.Requests, sample.Errors, sample.ConnectedNow, sample.LatencyUs);
         }
     }
 
@@ -87,35 +152,39 @@ internal sealed class Coordinator(LoadOptions options)
         {
             _phase = "ramp";
             var deadline = options.EffectiveRampTimeout;
-            while (!Progress.AllSettled && _clock.Elapsed < deadline)
-            {
-                await Task.Delay(50);
-            }
+            await WaitWhile(() => !Progress.AllSettled && _clock.Elapsed < deadline);
             rampSeconds = _clock.Elapsed.TotalSeconds;
             rampComplete = Progress.AllSettled;
             _server.AtReady();
             if (options.Warmup > TimeSpan.Zero)
             {
                 _phase = "warm-up";
-                await Task.Delay(options.Warmup);
+                var warmupEnd = _clock.Elapsed + options.Warmup;
+                await WaitWhile(() => _clock.Elapsed < warmupEnd);
             }
             StartWindow();
         }
 
-        while (_window!.Elapsed < options.Duration && !Progress.AllFinished)
-        {
-            await Task.Delay(50);
-        }
-        var windowSeconds = _window.Elapsed.TotalSeconds;
+        await WaitWhile(() => _window!.Elapsed < options.Duration && !Progress.AllFinished);
+        var windowSeconds = _window!.Elapsed.TotalSeconds;
         foreach (var node in _nodes)
         {
             node.StopWindow();
         }
         _server.AtWindowEnd(windowSeconds);
-        _phase = "drain";
+        _phase = AnyLost ? "worker lost" : "drain";
         var results = await Task.WhenAll(_nodes.Select(n => n.FinishAsync(options.Drain)));
         _phase = "done";
         return new PhaseResults(results, rampSeconds, rampComplete);
+    }
+
+    /// <summary>Polls a phase's condition; a lost worker ends every phase at once (the rest of the run drains).</summary>
+    private async Task WaitWhile(Func<bool> condition)
+    {
+        while (condition() && !AnyLost)
+        {
+            await Task.Delay(50);
+        }
     }
 
     private void StartWindow()
@@ -135,8 +204,11 @@ internal sealed class Coordinator(LoadOptions options)
         while (await Task.WhenAny(phases, Task.Delay(5000)) != phases)
         {
             var p = Progress;
+            var workers = _nodes.Count > 1
+                ? " [" + string.Join(", ", _nodes.Select(n => $"{n.Name} {n.Progress.ConnectedNow}{(n.Lost is null ? "" : " LOST")}")) + "]"
+                : "";
             Console.Error.WriteLine(
-                $"[{_clock.Elapsed.TotalSeconds,6:F1}s] {_phase,-9} started {p.ClientsStarted}/{p.Clients} connected {p.ConnectedNow} ready {p.ReadyNow} ops {p.Ops} errors {p.Errors}");
+                $"[{_clock.Elapsed.TotalSeconds,6:F1}s] {_phase,-9} started {p.ClientsStarted}/{p.Clients} connected {p.ConnectedNow} ready {p.ReadyNow} ops {p.Ops} errors {p.Errors}{workers}");
         }
         return await phases;
     }

@@ -4,13 +4,20 @@ using ActorTcp.LoadTest.Metrics;
 using ActorTcp.LoadTest.Options;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 
 namespace ActorTcp.LoadTest.Running;
 
-/// <summary>A share of the clients: in this process, or (for the parent of --processes) in a worker process.</summary>
+/// <summary>A share of the clients: in this process, or in a worker process of the run's cluster.</summary>
 internal interface ILoadNode : IAsyncDisposable
 {
+    string Name { get; }
+
     Progress Progress { get; }
+
+    /// <summary>Why this share is gone mid-run (its process died or fell silent); null while it runs.</summary>
+    string? Lost { get; }
 
     void StartWindow();
 
@@ -47,20 +54,46 @@ internal sealed class LocalNode : ILoadNode
     private readonly IActorRef _driver;
     private readonly TaskCompletionSource _allFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _clients;
+    private readonly ProgressSampler _sampler;
+    private volatile bool _began;
 
-    private LocalNode(LoadOptions options, int clients, int offset)
+    private LocalNode(LoadOptions options, string name)
     {
-        _clients = clients;
+        Name = name;
+        _clients = options.Clients;
         _metrics = new LoadMetrics();
+        // Reads and checks --file-local before any actor exists: a bad share fails here, as a message.
         var run = new RunContext(options, _metrics);
-        _system = ActorSystem.Create("loadtest", ConfigurationFactory.ParseString(AkkaConfig));
-        _driver = _system.ActorOf(LoadDriver.Props(run, clients, offset, _allFinished), "clients");
+        _sampler = new ProgressSampler(name, _metrics, _clients);
+        _system = ActorSystem.Create("clients", ConfigurationFactory.ParseString(AkkaConfig));
+        _driver = _system.ActorOf(LoadDriver.Props(run, options.Clients, options.ClientOffset, _allFinished), "clients");
     }
 
-    public static LocalNode Start(LoadOptions options) =>
-        new(options, options.Clients, options.ClientOffset);
+    /// <summary>The clients of <paramref name="options"/>, ready to start (see <see cref="Begin"/>).</summary>
+    public static LocalNode Prepare(LoadOptions options, string name) => new(options, name);
+
+    public string Name { get; }
+
+    public string? Lost => null;
 
     public Progress Progress => _metrics.Snapshot(_clients);
+
+    /// <summary>Starts the ramp; progress seconds count from here.</summary>
+    public void Begin()
+    {
+        _sampler.Restart();
+        _began = true;
+        _driver.Tell(BeginRamp.Instance);
+    }
+
+    /// <summary>One sample a second once the ramp has begun, until the stream is cancelled or its system ends.</summary>
+    public Source<ProgressSample, ICancelable> Samples() =>
+        Source.Tick(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 0)
+            .Where(_ => _began)
+            .Select(_ => _sampler.Next());
+
+    /// <summary>For a run in this process: the samples, handled on this node's own actor system.</summary>
+    public void RunSamples(Action<ProgressSample> handle) => Samples().RunForeach(handle, _system.Materializer());
 
     public void StartWindow() => _metrics.BeginWindow();
 
