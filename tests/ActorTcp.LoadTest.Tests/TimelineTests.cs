@@ -116,4 +116,26 @@ public sealed class TimelineTests
 
     // HdrHistogram reports a bucket's highest equivalent value; at 3 significant digits that is within 0.1 %.
     private static long Round(long us) => us < 1000 ? us : (long)(Math.Round(us / Math.Pow(10, Math.Floor(Math.Log10(us)) - 2)) * Math.Pow(10, Math.Floor(Math.Log10(us)) - 2));
+
+    [Fact]
+    public void A_second_far_behind_the_newest_keeps_its_percentiles_after_its_histogram_is_let_go()
+    {
+        var timeline = new Timeline();
+        var early = new LongHistogram(1, 3_600_000_000, 3);
+        for (var v = 1; v <= 100; v++) early.RecordValue(v * 1000);
+        timeline.Add("w1", 0, 100, 0, 10, early);
+        var before = timeline.Points[0];
+
+        timeline.Add("w1", Timeline.SealAfterSeconds + 5, 1, 0, 10, null);
+        var late = new LongHistogram(1, 3_600_000_000, 3);
+        late.RecordValue(900_000_000);
+        timeline.Add("w2", 0, 1, 0, 5, late);
+
+        var after = timeline.Points[0];
+        Assert.Equal(before.P50Us, after.P50Us);
+        Assert.Equal(before.P99Us, after.P99Us);
+        Assert.Equal(100, after.LatencyCount);
+        Assert.Equal(101, after.Requests);
+        Assert.Equal(15, after.Connections);
+    }
 }

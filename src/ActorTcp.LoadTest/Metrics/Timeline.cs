@@ -34,7 +34,15 @@ internal sealed class Timeline
     private const long LowestUs = 1;
     private const long HighestUs = 3_600_000_000;
 
+    /// <summary>
+    /// A second this far behind the newest sample keeps only its percentiles, not its histogram (about 400 KB):
+    /// a long run holds a few dozen histograms, not one per second. Longer than the coordinator waits for a silent
+    /// worker before calling it lost, so no live worker's sample comes later than this.
+    /// </summary>
+    public const int SealAfterSeconds = 30;
+
     private readonly SortedDictionary<int, Second> _seconds = [];
+    private int _sealedBelow;
     private readonly Dictionary<string, WorkerTotals> _workers = [];
 
     /// <summary>Adds one worker's sample for one second.</summary>
@@ -59,10 +67,15 @@ internal sealed class Timeline
         }
         var sample = slot.Workers.GetValueOrDefault(worker);
         slot.Workers[worker] = new WorkerSecond(sample.Requests + requests, sample.Errors + errors, connections);
-        if (latencyUs is { TotalCount: > 0 })
+        if (latencyUs is { TotalCount: > 0 } && !slot.Sealed)
         {
             slot.Latency ??= new LongHistogram(LowestUs, HighestUs, 3);
             AddInto(slot.Latency, latencyUs);
+        }
+
+        for (; _sealedBelow < second - SealAfterSeconds; _sealedBelow++)
+        {
+            if (_seconds.TryGetValue(_sealedBelow, out var old)) old.Seal();
         }
 
         var totals = _workers.GetValueOrDefault(worker);
@@ -120,6 +133,18 @@ internal sealed class Timeline
         public Dictionary<string, WorkerSecond> Workers { get; } = [];
         public LongHistogram? Latency { get; set; }
 
+        private (long Count, long P50, long P99)? _percentiles;
+
+        public bool Sealed => _percentiles is not null;
+
+        /// <summary>Keeps the second's percentiles and lets its histogram go.</summary>
+        public void Seal()
+        {
+            var count = Latency?.TotalCount ?? 0;
+            _percentiles = count == 0 ? (0, 0, 0) : (count, Latency!.GetValueAtPercentile(50), Latency.GetValueAtPercentile(99));
+            Latency = null;
+        }
+
         public TimelinePoint ToPoint(int second)
         {
             long requests = 0, errors = 0, connections = 0;
@@ -129,6 +154,8 @@ internal sealed class Timeline
                 errors += w.Errors;
                 connections += w.Connections;
             }
+            if (_percentiles is var (sealedCount, p50, p99))
+                return new TimelinePoint(second, Workers.Count, requests, errors, connections, sealedCount, p50, p99);
             var count = Latency?.TotalCount ?? 0;
             return new TimelinePoint(
                 second,
