@@ -19,6 +19,7 @@ internal interface IReadable
 internal sealed class EpollLoops
 {
     private const int EpollIn = 0x001;
+    private const int EpollOut = 0x004;
     private const int EpollRdHup = 0x2000;
     private const int EpollOneShot = 1 << 30;
     private const int CtlAdd = 1;
@@ -95,6 +96,16 @@ internal sealed class EpollLoops
     public void Arm(int fd, Registration registration)
     {
         var ev = new EpollEvent { Events = Interest, Data = registration.Token };
+        epoll_ctl(registration.Epoll, CtlMod, fd, ref ev);
+    }
+
+    /// <summary>
+    /// Asks for one event: the next time the socket is writable, which for a non-blocking connect is the moment it
+    /// has finished, either way (a failed connect is reported as an error, which epoll always delivers).
+    /// </summary>
+    public void ArmWritable(int fd, Registration registration)
+    {
+        var ev = new EpollEvent { Events = EpollOut | EpollOneShot, Data = registration.Token };
         epoll_ctl(registration.Epoll, CtlMod, fd, ref ev);
     }
 
