@@ -5,12 +5,11 @@ using System.Text;
 using ActorTcp.LoadTest.Metrics;
 using ActorTcp.LoadTest.Options;
 using ActorTcp.Protocol;
-using Akka.IO;
 
 namespace ActorTcp.LoadTest.Clients;
 
 /// <summary>
-/// What every client of one process shares: read-only settings and requests built once (ByteStrings are immutable),
+/// What every client of one process shares: read-only settings and requests built once (shared, never written to),
 /// plus the thread-safe metrics.
 /// </summary>
 internal sealed class RunContext
@@ -46,16 +45,16 @@ internal sealed class RunContext
 
     public LoadMetrics Metrics { get; }
 
-    public ByteString EchoRequest { get; }
+    public byte[] EchoRequest { get; }
 
     /// <summary>The exact reply line an ECHO must get back.</summary>
     public byte[] EchoPayload { get; }
 
-    public ByteString PingRequest { get; }
+    public byte[] PingRequest { get; }
 
-    public ByteString QuitRequest { get; }
+    public byte[] QuitRequest { get; }
 
-    public ByteString? GetRequest { get; }
+    public byte[]? GetRequest { get; }
 
     public byte[]? ExpectedFile { get; }
 
@@ -64,11 +63,11 @@ internal sealed class RunContext
     /// <summary>Longest reply line or frame accepted before the client calls the stream broken.</summary>
     public int MaxReplyBytes => Math.Max(70_000, Options.Payload + 1024);
 
-    public EndPoint Remote(int index) =>
+    public IPEndPoint Remote(int index) =>
         new IPEndPoint(Options.Host, Options.Ports[index % Options.Ports.Count]);
 
     /// <summary>Spreading sources over 127.0.0.x gives every address its own ephemeral port range.</summary>
-    public EndPoint? Local(int index) =>
+    public IPEndPoint? Local(int index) =>
         Options.SourceIps == 0 ? null : new IPEndPoint(new IPAddress([127, 0, 0, (byte)(2 + index % Options.SourceIps)]), 0);
 
     /// <summary>Which scenario a client of a mixed run plays, by its global index (deterministic and spread evenly).</summary>
@@ -94,7 +93,7 @@ internal sealed class RunContext
     }
 
     /// <summary>One request line in this run's framing.</summary>
-    public ByteString Encode(string line) => ByteString.FromBytes(_encoder.Encode(line));
+    public byte[] Encode(string line) => _encoder.Encode(line);
 
     /// <summary>Printable, no spaces at either end, so ECHO's reply is byte-for-byte the payload.</summary>
     private static string MakePayload(int length)
