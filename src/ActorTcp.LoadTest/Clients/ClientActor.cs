@@ -24,7 +24,7 @@ internal sealed record ClientFinished(int Index, bool Succeeded);
 /// dialog, then its scenario. Every reply is checked against what the protocol promises (by
 /// <see cref="ReplyChecker"/>); anything else is counted as an error by kind, never dropped.
 /// </summary>
-internal sealed class ClientActor : ReceiveActor, IWithTimers
+internal sealed class ClientActor : UntypedActor, IWithTimers
 {
     private readonly record struct Pending(Expect Kind, long Sent);
 
@@ -101,7 +101,20 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(int index, RunContext run) => Akka.Actor.Props.Create(() => new ClientActor(index, run));
+    // A producer, not an expression: tens of thousands of clients are made per run, and an expression is built and
+    // taken apart for each.
+    public static Props Props(int index, RunContext run) => Akka.Actor.Props.CreateBy(new Producer(index, run));
+
+    private sealed class Producer(int index, RunContext run) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(ClientActor);
+
+        public ActorBase Produce() => new ClientActor(index, run);
+
+        public void Release(ActorBase actor)
+        {
+        }
+    }
 
     protected override void PreStart()
     {
@@ -145,47 +158,54 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
 
     private bool FromCurrentConnection => _tag is not null && ReferenceEquals(Sender, _tag);
 
-    private void Connecting()
+    // Before the first connect (PreStart moves on at once).
+    protected override void OnReceive(object message) => Unhandled(message);
+
+    private void Connecting(object message)
     {
-        Receive<SocketConnected>(connected =>
+        switch (message)
         {
-            if (!FromCurrentConnection)
-            {
-                connected.Socket.Dispose();
-                return;
-            }
-            Timers.Cancel("connect");
-            _connector = null;
-            var connection = new SocketConnection(connected.Socket);
-            _connection = connection;
-            connection.Start(_tag!);
-            Interlocked.Increment(ref _metrics.Connected);
-            Interlocked.Increment(ref _metrics.ConnectedNow);
-            _connectedNow = true;
-            var now = LoadMetrics.Now;
-            _pending.Enqueue(new Pending(Expect.Welcome, now));
-            _pending.Enqueue(new Pending(Expect.AskName, now));
-            Become(Open);
-        });
-        Receive<ConnectFailed>(failed =>
-        {
-            if (FromCurrentConnection)
-            {
+            case SocketConnected connected when FromCurrentConnection:
+                OnConnected(connected.Socket);
+                break;
+            case ConnectFailed failed when FromCurrentConnection:
                 Timers.Cancel("connect");
                 _connector = null;
                 _tag = null;
                 ConnectAttemptFailed(ErrorKinds.OfConnect(failed.Error));
-            }
-        });
-        Receive<ConnectTimedOut>(_ =>
-        {
-            DropConnection(abort: true);
-            ConnectAttemptFailed("timeout: connect");
-        });
-        Receive<StopClient>(_ => _stopping = true);
-        Receive<AbandonClient>(_ => Abandon());
-        Receive<Tick>(_ => { });
-        IgnoreEarlierConnections();
+                break;
+            case ConnectTimedOut:
+                DropConnection(abort: true);
+                ConnectAttemptFailed("timeout: connect");
+                break;
+            case StopClient:
+                _stopping = true;
+                break;
+            case AbandonClient:
+                Abandon();
+                break;
+            case Tick:
+                break;
+            default:
+                IgnoreEarlierConnection(message);
+                break;
+        }
+    }
+
+    private void OnConnected(System.Net.Sockets.Socket socket)
+    {
+        Timers.Cancel("connect");
+        _connector = null;
+        var connection = new SocketConnection(socket);
+        _connection = connection;
+        connection.Start(_tag!);
+        Interlocked.Increment(ref _metrics.Connected);
+        Interlocked.Increment(ref _metrics.ConnectedNow);
+        _connectedNow = true;
+        var now = LoadMetrics.Now;
+        _pending.Enqueue(new Pending(Expect.Welcome, now));
+        _pending.Enqueue(new Pending(Expect.AskName, now));
+        Become(Open);
     }
 
     private void ConnectAttemptFailed(string kind)
@@ -200,87 +220,102 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         CycleFailed(kind, null);
     }
 
-    private void Open()
+    private void Open(object message)
     {
-        Receive<Received>(OnReceived);
-        Receive<WriteCompleted>(_ =>
+        switch (message)
         {
-            if (FromCurrentConnection)
-            {
+            case Received received:
+                OnReceived(received);
+                break;
+            case WriteCompleted when FromCurrentConnection:
                 WriteUnsent();
-            }
-        });
-        Receive<PeerClosed>(_ =>
-        {
-            if (FromCurrentConnection)
-            {
+                break;
+            case PeerClosed when FromCurrentConnection:
                 // The server's FIN: this side closes too, as the server expects of a client it sent away.
                 _connection!.Close();
                 OnClosed(null);
-            }
-        });
-        Receive<Closed>(closed =>
-        {
-            if (FromCurrentConnection)
-            {
+                break;
+            case Closed closed when FromCurrentConnection:
                 OnClosed(closed.Kind);
-            }
-        });
-        Receive<Tick>(_ => OnTick());
-        Receive<StopClient>(_ =>
-        {
-            _stopping = true;
-            if (_everReady && _readyNow)
-            {
-                SendQuit();
-            }
-        });
-        Receive<ErrGrace>(_ =>
-        {
-            // An ERR line the server did not follow with a close: a wrong reply, not a server close.
-            if (!_failed && _checker.ErrNotFollowedByClose() is { } detail)
-            {
-                Fail(ErrorKinds.WrongReply, detail);
-            }
-        });
-        Receive<AbandonClient>(_ => Abandon());
-        IgnoreEarlierConnections();
+                break;
+            case Tick:
+                OnTick();
+                break;
+            case StopClient:
+                _stopping = true;
+                if (_everReady && _readyNow)
+                {
+                    SendQuit();
+                }
+                break;
+            case ErrGrace:
+                // An ERR line the server did not follow with a close: a wrong reply, not a server close.
+                if (!_failed && _checker.ErrNotFollowedByClose() is { } detail)
+                {
+                    Fail(ErrorKinds.WrongReply, detail);
+                }
+                break;
+            case AbandonClient:
+                Abandon();
+                break;
+            default:
+                IgnoreEarlierConnection(message);
+                break;
+        }
     }
 
     /// <summary>--reconnect: the connection is gone and the next attempt waits for its backoff.</summary>
-    private void WaitingToReconnect()
+    private void WaitingToReconnect(object message)
     {
-        Receive<ReconnectNow>(_ => Connect());
-        Receive<StopClient>(_ =>
+        switch (message)
         {
-            _stopping = true;
-            _metrics.Error("reconnect: not connected again by the end", null);
-            Finish(succeeded: false);
-        });
-        Receive<AbandonClient>(_ => Abandon());
-        Receive<Tick>(_ => { });
-        IgnoreEarlierConnections();
+            case ReconnectNow:
+                Connect();
+                break;
+            case StopClient:
+                _stopping = true;
+                _metrics.Error("reconnect: not connected again by the end", null);
+                Finish(succeeded: false);
+                break;
+            case AbandonClient:
+                Abandon();
+                break;
+            case Tick:
+                break;
+            default:
+                IgnoreEarlierConnection(message);
+                break;
+        }
     }
 
-    private void Finished()
+    private void Finished(object message)
     {
-        IgnoreEarlierConnections();
-        Receive<object>(_ => { });
+        if (message is Received or SocketConnected)
+        {
+            IgnoreEarlierConnection(message);
+        }
     }
 
     /// <summary>
     /// What an earlier connection still had under way when the client let it go: its bytes go back to the pool, a
     /// connect that succeeded just as it was given up releases its socket, the rest means nothing now.
     /// </summary>
-    private void IgnoreEarlierConnections()
+    private void IgnoreEarlierConnection(object message)
     {
-        Receive<Received>(received => ArrayPool<byte>.Shared.Return(received.Buffer));
-        Receive<SocketConnected>(connected => connected.Socket.Dispose());
-        Receive<ConnectFailed>(_ => { });
-        Receive<WriteCompleted>(_ => { });
-        Receive<PeerClosed>(_ => { });
-        Receive<Closed>(_ => { });
-        Receive<ConnectTimedOut>(_ => { });
+        switch (message)
+        {
+            case Received received:
+                ArrayPool<byte>.Shared.Return(received.Buffer);
+                break;
+            case SocketConnected connected:
+                connected.Socket.Dispose();
+                break;
+            case ConnectFailed or WriteCompleted or PeerClosed or Closed or ConnectTimedOut:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     // ---- replies ----

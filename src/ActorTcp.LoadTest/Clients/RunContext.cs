@@ -15,12 +15,17 @@ namespace ActorTcp.LoadTest.Clients;
 internal sealed class RunContext
 {
     private readonly RequestEncoder _encoder;
+    private readonly IPEndPoint[] _remotes;
+    private readonly IPEndPoint[] _sources;
 
     public RunContext(LoadOptions options, LoadMetrics metrics)
     {
         Options = options;
         Metrics = metrics;
         _encoder = RequestEncoder.For(options.Framing == Framing.Binary);
+        // Made once and shared: a socket keeps the endpoint it was bound with, and there are tens of thousands of them.
+        _remotes = options.Ports.Select(port => new IPEndPoint(options.Host, port)).ToArray();
+        _sources = Enumerable.Range(0, options.SourceIps).Select(i => new IPEndPoint(new IPAddress([127, 0, 0, (byte)(2 + i)]), 0)).ToArray();
         var payload = MakePayload(options.Payload);
         EchoPayload = Encoding.ASCII.GetBytes(payload);
         EchoRequest = Encode(Requests.Echo(payload));
@@ -63,12 +68,10 @@ internal sealed class RunContext
     /// <summary>Longest reply line or frame accepted before the client calls the stream broken.</summary>
     public int MaxReplyBytes => Math.Max(70_000, Options.Payload + 1024);
 
-    public IPEndPoint Remote(int index) =>
-        new IPEndPoint(Options.Host, Options.Ports[index % Options.Ports.Count]);
+    public IPEndPoint Remote(int index) => _remotes[index % _remotes.Length];
 
     /// <summary>Spreading sources over 127.0.0.x gives every address its own ephemeral port range.</summary>
-    public IPEndPoint? Local(int index) =>
-        Options.SourceIps == 0 ? null : new IPEndPoint(new IPAddress([127, 0, 0, (byte)(2 + index % Options.SourceIps)]), 0);
+    public IPEndPoint? Local(int index) => _sources.Length == 0 ? null : _sources[index % _sources.Length];
 
     /// <summary>Which scenario a client of a mixed run plays, by its global index (deterministic and spread evenly).</summary>
     public Scenario ScenarioOf(int index)
