@@ -23,7 +23,7 @@ public sealed class ClientActorTests : TestKit
     public async Task Download_client_over_binary_framing_counts_whole_files_and_a_clean_quit_as_success()
     {
         using var listener = Listen(out int port);
-        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Download, Framing = Framing.Binary, File = "a b.txt" }, new LoadMetrics());
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Download, Framing = Framing.Binary, File = "a b.txt" });
         var client = ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
@@ -52,7 +52,7 @@ public sealed class ClientActorTests : TestKit
     public async Task Text_client_that_gets_someone_elses_hello_fails_with_a_wrong_reply()
     {
         using var listener = Listen(out int port);
-        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Echo }, new LoadMetrics());
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo });
         ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
@@ -70,7 +70,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var options = new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1), Reconnect = true };
-        var run = new RunContext(options, new LoadMetrics());
+        var run = Run(options);
         var client = ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
 
@@ -101,7 +101,7 @@ public sealed class ClientActorTests : TestKit
     public async Task Without_reconnect_a_close_by_the_server_is_an_error()
     {
         using var listener = Listen(out int port);
-        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1) }, new LoadMetrics());
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1) });
         ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
         using (var server = await listener.AcceptAsync(cancel.Token))
@@ -122,7 +122,7 @@ public sealed class ClientActorTests : TestKit
         using var listener = Listen(out int port);
         const int Payload = 8 * 1024 * 1024;
         var options = new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Pipeline = 2, Payload = Payload };
-        var run = new RunContext(options, new LoadMetrics());
+        var run = Run(options);
         var client = ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
@@ -149,7 +149,7 @@ public sealed class ClientActorTests : TestKit
     public async Task Churn_client_goes_round_on_a_new_connection_each_cycle_and_counts_every_cycle()
     {
         using var listener = Listen(out int port);
-        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Churn }, new LoadMetrics());
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Churn });
         var client = ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
         for (var cycle = 1; cycle <= 4; cycle++)
@@ -200,7 +200,7 @@ public sealed class ClientActorTests : TestKit
             }
 
             var options = new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Timeout = TimeSpan.FromMilliseconds(500) };
-            var run = new RunContext(options, new LoadMetrics());
+            var run = Run(options);
             ChildActorOf(ClientActor.Props(0, run));
 
             var finished = await ExpectMsgAsync<ClientFinished>(Patience);
@@ -218,7 +218,7 @@ public sealed class ClientActorTests : TestKit
     public async Task Connect_from_a_source_address_reaches_the_server_from_that_address()
     {
         using var listener = Listen(out int port);
-        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Dialog, SourceIps = 3 }, new LoadMetrics());
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Dialog, SourceIps = 3 });
         ChildActorOf(ClientActor.Props(1, run));
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
@@ -235,6 +235,9 @@ public sealed class ClientActorTests : TestKit
         Assert.True(finished.Succeeded, string.Join(", ", run.Metrics.Errors.Keys));
         Assert.Equal(1, run.Metrics.OpCount(Op.Cycle));
     }
+
+    /// <summary>A run's shared context, its clients on their own mailbox as the generator runs them.</summary>
+    private RunContext Run(LoadOptions options) => new(options, new LoadMetrics()) { Mailbox = ClientMailbox.Register(Sys) };
 
     /// <summary>The name dialog, from the server's side, for the client named lt0.</summary>
     private static async Task GreetAsync(Socket server, CancellationToken cancel)

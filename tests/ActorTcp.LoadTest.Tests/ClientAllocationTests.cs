@@ -30,7 +30,10 @@ public sealed class ClientAllocationTests : TestKit
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen();
         var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Payload = 32 }, new LoadMetrics());
+        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Payload = 32 }, new LoadMetrics())
+        {
+            Mailbox = ClientMailbox.Register(Sys),
+        };
         var client = ChildActorOf(ClientActor.Props(0, run));
         using var server = listener.Accept();
         var echoing = new Thread(() => Echo(server)) { IsBackground = true, Name = "echo server" };

@@ -103,7 +103,11 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
 
     // A producer, not an expression: tens of thousands of clients are made per run, and an expression is built and
     // taken apart for each.
-    public static Props Props(int index, RunContext run) => Akka.Actor.Props.CreateBy(new Producer(index, run));
+    public static Props Props(int index, RunContext run)
+    {
+        var props = Akka.Actor.Props.CreateBy(new Producer(index, run));
+        return run.Mailbox is { } mailbox ? props.WithMailbox(mailbox) : props;
+    }
 
     private sealed class Producer(int index, RunContext run) : IIndirectActorProducer
     {
