@@ -215,6 +215,22 @@ public sealed class ClientActorTests : TestKit
     }
 
     [Fact]
+    public async Task Connect_to_a_port_nobody_listens_on_is_counted_as_refused()
+    {
+        int port;
+        using (Listen(out port))
+        {
+        }
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo });
+        ChildActorOf(ClientActor.Props(0, run));
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(1, Assert.Single(run.Metrics.Errors, e => e.Key == "refused").Value);
+        Assert.Equal(0, run.Metrics.Connected);
+    }
+
+    [Fact]
     public async Task Connect_from_a_source_address_reaches_the_server_from_that_address()
     {
         using var listener = Listen(out int port);
