@@ -67,6 +67,7 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
     // Requests written while the transport still holds an earlier one; they follow when it reports WriteCompleted.
     private Queue<byte[]>? _unsent;
     private bool _writeHeld;
+
     private long _cycleStart;
     private bool _everReady;
     private bool _readyNow;
