@@ -12,8 +12,8 @@ using Akka.TestKit.Xunit2;
 namespace ActorTcp.LoadTest.Tests;
 
 /// <summary>
-/// One client actor against a scripted server on 127.0.0.1: each step waits for the client's request before the
-/// server answers, so the exchange is the same on every run.
+/// One client actor, on the server's own transport, against a scripted server on 127.0.0.1: each step waits for the
+/// client's request before the server answers, so the exchange is the same on every run.
 /// </summary>
 public sealed class ClientActorTests : TestKit
 {
@@ -23,7 +23,7 @@ public sealed class ClientActorTests : TestKit
     public async Task Download_client_over_binary_framing_counts_whole_files_and_a_clean_quit_as_success()
     {
         using var listener = Listen(out int port);
-        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Download, Framing = Framing.Binary, File = "a b.txt" }, new LoadMetrics());
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Download, Framing = Framing.Binary, File = "a b.txt" });
         var client = ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
@@ -52,7 +52,7 @@ public sealed class ClientActorTests : TestKit
     public async Task Text_client_that_gets_someone_elses_hello_fails_with_a_wrong_reply()
     {
         using var listener = Listen(out int port);
-        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Echo }, new LoadMetrics());
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo });
         ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
@@ -70,7 +70,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var options = new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1), Reconnect = true };
-        var run = new RunContext(options, new LoadMetrics());
+        var run = Run(options);
         var client = ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
 
@@ -101,7 +101,7 @@ public sealed class ClientActorTests : TestKit
     public async Task Without_reconnect_a_close_by_the_server_is_an_error()
     {
         using var listener = Listen(out int port);
-        var run = new RunContext(new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1) }, new LoadMetrics());
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1) });
         ChildActorOf(ClientActor.Props(0, run));
         using var cancel = new CancellationTokenSource(Patience);
         using (var server = await listener.AcceptAsync(cancel.Token))
@@ -115,6 +115,145 @@ public sealed class ClientActorTests : TestKit
         Assert.Equal(0, run.Metrics.Reconnects);
         Assert.Equal(1, run.Metrics.ErrorCount);
     }
+
+    [Fact]
+    public async Task Pipelined_requests_larger_than_the_socket_buffers_arrive_whole_and_in_order_with_the_quit_behind_them()
+    {
+        using var listener = Listen(out int port);
+        const int Payload = 8 * 1024 * 1024;
+        var options = new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Pipeline = 2, Payload = Payload };
+        var run = Run(options);
+        var client = ChildActorOf(ClientActor.Props(0, run));
+        using var cancel = new CancellationTokenSource(Patience);
+        using var server = await listener.AcceptAsync(cancel.Token);
+        await GreetAsync(server, cancel.Token);
+
+        // The server reads nothing until both requests are written: the kernel cannot take the first at once, so the
+        // client holds it, and the second waits behind it.
+        var request = run.EchoRequest;
+        Assert.Equal(request, await ReadExactlyAsync(server, request.Length, cancel.Token));
+        Assert.Equal(request, await ReadExactlyAsync(server, request.Length, cancel.Token));
+        client.Tell(StopClient.Instance);
+        Assert.Equal("QUIT\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 5, cancel.Token)));
+        var reply = request.AsSpan("ECHO ".Length).ToArray();
+        await SendAsync(server, cancel.Token, reply, reply, "Goodbye!\n"u8.ToArray());
+        server.Shutdown(SocketShutdown.Both);
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.True(finished.Succeeded, string.Join(", ", run.Metrics.Errors.Keys));
+        Assert.Equal(2, run.Metrics.OpCount(Op.Echo));
+        Assert.Equal(4 + 2 * request.Length + 5, run.Metrics.BytesOut);
+    }
+
+    [Fact]
+    public async Task Churn_client_goes_round_on_a_new_connection_each_cycle_and_counts_every_cycle()
+    {
+        using var listener = Listen(out int port);
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Churn });
+        var client = ChildActorOf(ClientActor.Props(0, run));
+        using var cancel = new CancellationTokenSource(Patience);
+        for (var cycle = 1; cycle <= 4; cycle++)
+        {
+            using var server = await listener.AcceptAsync(cancel.Token);
+            if (cycle == 4)
+            {
+                client.Tell(StopClient.Instance);
+            }
+            await GreetAsync(server, cancel.Token);
+            Assert.Equal("QUIT\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 5, cancel.Token)));
+            await SendAsync(server, cancel.Token, "Goodbye!\n"u8.ToArray());
+            server.Shutdown(SocketShutdown.Both);
+        }
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.True(finished.Succeeded, string.Join(", ", run.Metrics.Errors.Keys));
+        Assert.Empty(run.Metrics.Errors);
+        Assert.Equal(4, run.Metrics.OpCount(Op.Cycle));
+        Assert.Equal(4, run.Metrics.Connected);
+        Assert.Equal(0, run.Metrics.ConnectedNow);
+    }
+
+    [Fact]
+    public async Task Connect_that_the_server_never_answers_is_a_connect_timeout()
+    {
+        // A listener whose accept queue is full drops new SYNs, so a connect to it stays unanswered.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var fillers = new List<Socket>();
+        try
+        {
+            for (var connected = true; connected && fillers.Count < 16;)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                fillers.Add(filler);
+                using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+                try
+                {
+                    await filler.ConnectAsync(listener.LocalEndPoint!, wait.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    connected = false;
+                }
+            }
+
+            var options = new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Timeout = TimeSpan.FromMilliseconds(500) };
+            var run = Run(options);
+            ChildActorOf(ClientActor.Props(0, run));
+
+            var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+            Assert.False(finished.Succeeded);
+            Assert.Equal(1, Assert.Single(run.Metrics.Errors, e => e.Key == "timeout: connect").Value);
+            Assert.Equal(0, run.Metrics.Connected);
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Connect_to_a_port_nobody_listens_on_is_counted_as_refused()
+    {
+        int port;
+        using (Listen(out port))
+        {
+        }
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo });
+        ChildActorOf(ClientActor.Props(0, run));
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(1, Assert.Single(run.Metrics.Errors, e => e.Key == "refused").Value);
+        Assert.Equal(0, run.Metrics.Connected);
+    }
+
+    [Fact]
+    public async Task Connect_from_a_source_address_reaches_the_server_from_that_address()
+    {
+        using var listener = Listen(out int port);
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Dialog, SourceIps = 3 });
+        ChildActorOf(ClientActor.Props(1, run));
+        using var cancel = new CancellationTokenSource(Patience);
+        using var server = await listener.AcceptAsync(cancel.Token);
+
+        Assert.Equal(IPAddress.Parse("127.0.0.3"), ((IPEndPoint)server.RemoteEndPoint!).Address);
+        await SendAsync(server, cancel.Token, "Welcome!\nWhat's your name?\n"u8.ToArray());
+        Assert.Equal("lt1\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 4, cancel.Token)));
+        await SendAsync(server, cancel.Token, "Hello lt1!\n"u8.ToArray());
+        Assert.Equal("QUIT\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 5, cancel.Token)));
+        await SendAsync(server, cancel.Token, "Goodbye!\n"u8.ToArray());
+        server.Shutdown(SocketShutdown.Both);
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.True(finished.Succeeded, string.Join(", ", run.Metrics.Errors.Keys));
+        Assert.Equal(1, run.Metrics.OpCount(Op.Cycle));
+    }
+
+    /// <summary>A run's shared context, its clients on their own mailbox as the generator runs them.</summary>
+    private RunContext Run(LoadOptions options) => new(options, new LoadMetrics()) { Mailbox = ClientMailbox.Register(Sys) };
 
     /// <summary>The name dialog, from the server's side, for the client named lt0.</summary>
     private static async Task GreetAsync(Socket server, CancellationToken cancel)

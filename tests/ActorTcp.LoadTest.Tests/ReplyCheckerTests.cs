@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ActorTcp.LoadTest.Clients;
 using ActorTcp.Protocol;
-using Tcp = Akka.IO.Tcp;
+using ActorTcp.Transport;
 
 namespace ActorTcp.LoadTest.Tests;
 
@@ -80,16 +80,16 @@ public sealed class ReplyCheckerTests
     {
         var checker = Checker();
         Assert.Equal(Verdict.ErrLine, Assert.Single(Feed(checker, "ERR server full\n"u8.ToArray(), Expect.Welcome)).Verdict);
-        Assert.Equal("closed by server: ERR server full", checker.UnexpectedClose(Tcp.PeerClosed.Instance, Expect.Welcome));
+        Assert.Equal("closed by server: ERR server full", checker.UnexpectedClose(null, Expect.Welcome));
     }
 
     [Fact]
     public void Close_without_an_err_line_names_what_the_client_was_waiting_for()
     {
         var checker = Checker();
-        Assert.Equal("closed by server (no ERR line) awaiting PONG", checker.UnexpectedClose(Tcp.PeerClosed.Instance, Expect.Pong));
-        Assert.Equal("closed by server (no ERR line)", checker.UnexpectedClose(Tcp.PeerClosed.Instance, null));
-        Assert.Equal("reset", checker.UnexpectedClose(new Tcp.ErrorClosed("Connection reset by peer"), Expect.Pong));
+        Assert.Equal("closed by server (no ERR line) awaiting PONG", checker.UnexpectedClose(null, Expect.Pong));
+        Assert.Equal("closed by server (no ERR line)", checker.UnexpectedClose(null, null));
+        Assert.Equal("reset", checker.UnexpectedClose(CloseKind.Reset, Expect.Pong));
     }
 
     [Theory]
@@ -123,7 +123,7 @@ public sealed class ReplyCheckerTests
         checker.ExpectFile();
         Assert.Equal([Verdict.InProgress, Verdict.InProgress], Feed(checker, Concat(Frame("OK 10"), Frame("abc")), Expect.GetHeader).Select(c => c.Verdict));
         Assert.Equal(10, checker.DownloadLength);
-        Assert.Equal("closed by server (no ERR line) awaiting GET reply", checker.UnexpectedClose(Tcp.PeerClosed.Instance, Expect.GetHeader));
+        Assert.Equal("closed by server (no ERR line) awaiting GET reply", checker.UnexpectedClose(null, Expect.GetHeader));
     }
 
     [Fact]

@@ -1,11 +1,11 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
+using System.Buffers;
 using System.Text;
 using ActorTcp.LoadTest.Metrics;
 using ActorTcp.LoadTest.Options;
 using ActorTcp.Protocol;
+using ActorTcp.Transport;
 using Akka.Actor;
-using Akka.IO;
-using Tcp = Akka.IO.Tcp;
 
 namespace ActorTcp.LoadTest.Clients;
 
@@ -19,11 +19,12 @@ internal sealed record StopClient
 internal sealed record ClientFinished(int Index, bool Succeeded);
 
 /// <summary>
-/// One simulated client: its own Akka.IO connection, the name dialog, then its scenario. Every reply is
-/// checked against what the protocol promises (by <see cref="ReplyChecker"/>); anything else is counted as an
-/// error by kind, never dropped.
+/// One simulated client: its own socket on the server's own transport (a <see cref="SocketConnector"/> to connect, a
+/// <see cref="SocketConnection"/> to read and write, with no connection actor and no buffer while idle), the name
+/// dialog, then its scenario. Every reply is checked against what the protocol promises (by
+/// <see cref="ReplyChecker"/>); anything else is counted as an error by kind, never dropped.
 /// </summary>
-internal sealed class ClientActor : ReceiveActor, IWithTimers
+internal sealed class ClientActor : UntypedActor, IWithTimers
 {
     private readonly record struct Pending(Expect Kind, long Sent);
 
@@ -42,6 +43,11 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         public static readonly ReconnectNow Instance = new();
     }
 
+    private sealed record ConnectTimedOut
+    {
+        public static readonly ConnectTimedOut Instance = new();
+    }
+
     private static readonly TimeSpan ErrGracePeriod = TimeSpan.FromSeconds(2);
 
     private readonly int _index;
@@ -51,8 +57,17 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
     private readonly string _name;
     private readonly ReplyChecker _checker;
     private readonly Queue<Pending> _pending = new();
+    private readonly IActorRefProvider _provider;
 
-    private IActorRef? _connection;
+    // The connection of this cycle: its events come from _tag; any other sender's are from an earlier connection.
+    private ConnectionTag? _tag;
+    private SocketConnector? _connector;
+    private IConnection? _connection;
+
+    // Requests written while the transport still holds an earlier one; they follow when it reports WriteCompleted.
+    private Queue<byte[]>? _unsent;
+    private bool _writeHeld;
+
     private long _cycleStart;
     private bool _everReady;
     private bool _readyNow;
@@ -82,11 +97,29 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         _checker = new ReplyChecker(
             ReplyReader.For(run.Options.Framing == Framing.Binary, run.MaxReplyBytes),
             Encoding.UTF8.GetBytes(Replies.Hello(_name)), run.EchoPayload, run.ExpectedFile, run.ExpectedSha256);
+        _provider = ((ExtendedActorSystem)Context.System).Provider;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(int index, RunContext run) => Akka.Actor.Props.Create(() => new ClientActor(index, run));
+    // A producer, not an expression: tens of thousands of clients are made per run, and an expression is built and
+    // taken apart for each.
+    public static Props Props(int index, RunContext run)
+    {
+        var props = Akka.Actor.Props.CreateBy(new Producer(index, run));
+        return run.Mailbox is { } mailbox ? props.WithMailbox(mailbox) : props;
+    }
+
+    private sealed class Producer(int index, RunContext run) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(ClientActor);
+
+        public ActorBase Produce() => new ClientActor(index, run);
+
+        public void Release(ActorBase actor)
+        {
+        }
+    }
 
     protected override void PreStart()
     {
@@ -105,6 +138,13 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         Connect();
     }
 
+    protected override void PostStop()
+    {
+        // Stopped from outside (a crash, the system going down): the socket goes with the client.
+        _connector?.Cancel();
+        _connection?.Abort();
+    }
+
     private void Connect()
     {
         _cycleStart = LoadMetrics.Now;
@@ -115,95 +155,199 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         _halted = false;
         _checker.Reset();
         Interlocked.Increment(ref _metrics.ConnectsStarted);
-        Context.System.Tcp().Tell(new Tcp.Connect(_run.Remote(_index), _run.Local(_index), null, _run.Options.Timeout, false));
+        _tag = new ConnectionTag(Self, _provider);
+        Timers.StartSingleTimer("connect", ConnectTimedOut.Instance, _run.Options.Timeout);
         Become(Connecting);
+        _connector = SocketConnector.Connect(_run.Remote(_index), _run.Local(_index), _tag);
     }
 
-    private void Connecting()
+    private bool FromCurrentConnection => _tag is not null && ReferenceEquals(Sender, _tag);
+
+    // Before the first connect (PreStart moves on at once).
+    protected override void OnReceive(object message) => Unhandled(message);
+
+    private void Connecting(object message)
     {
-        Receive<Tcp.Connected>(_ =>
+        switch (message)
         {
-            _connection = Sender;
-            _connection.Tell(new Tcp.Register(Self, keepOpenOnPeerClosed: false, useResumeWriting: false));
-            Interlocked.Increment(ref _metrics.Connected);
-            Interlocked.Increment(ref _metrics.ConnectedNow);
-            _connectedNow = true;
-            var now = LoadMetrics.Now;
-            _pending.Enqueue(new Pending(Expect.Welcome, now));
-            _pending.Enqueue(new Pending(Expect.AskName, now));
-            Become(Open);
-        });
-        Receive<Tcp.CommandFailed>(failed =>
-        {
-            if (_lostAt is not null)
-            {
-                // On the way back: a refused or timed-out attempt is part of reconnecting, not an error.
-                Interlocked.Increment(ref _metrics.ReconnectAttemptsFailed);
-                ScheduleReconnect();
-                return;
-            }
-            var error = failed.Cause.HasValue ? failed.Cause.Value : null;
-            CycleFailed(ErrorKinds.OfConnect(error, failed.CauseString), null);
-        });
-        Receive<StopClient>(_ => _stopping = true);
-        Receive<AbandonClient>(_ => Abandon());
-        Receive<Tick>(_ => { });
+            case SocketConnected connected when FromCurrentConnection:
+                OnConnected(connected.Socket);
+                break;
+            case ConnectFailed failed when FromCurrentConnection:
+                Timers.Cancel("connect");
+                _connector = null;
+                _tag = null;
+                ConnectAttemptFailed(ErrorKinds.OfConnect(failed.Error));
+                break;
+            case ConnectTimedOut:
+                DropConnection(abort: true);
+                ConnectAttemptFailed("timeout: connect");
+                break;
+            case StopClient:
+                _stopping = true;
+                break;
+            case AbandonClient:
+                Abandon();
+                break;
+            case Tick:
+                break;
+            default:
+                IgnoreEarlierConnection(message);
+                break;
+        }
     }
 
-    private void Open()
+    private void OnConnected(System.Net.Sockets.Socket socket)
     {
-        Receive<Tcp.Received>(received =>
+        Timers.Cancel("connect");
+        _connector = null;
+        var connection = new SocketConnection(socket);
+        _connection = connection;
+        connection.Start(_tag!);
+        Interlocked.Increment(ref _metrics.Connected);
+        Interlocked.Increment(ref _metrics.ConnectedNow);
+        _connectedNow = true;
+        var now = LoadMetrics.Now;
+        _pending.Enqueue(new Pending(Expect.Welcome, now));
+        _pending.Enqueue(new Pending(Expect.AskName, now));
+        Become(Open);
+    }
+
+    private void ConnectAttemptFailed(string kind)
+    {
+        if (_lostAt is not null)
         {
-            Interlocked.Add(ref _metrics.BytesIn, received.Data.Count);
-            ReadReplies(received.Data.ToReadOnlySpan());
-        });
-        Receive<Tick>(_ => OnTick());
-        Receive<StopClient>(_ =>
+            // On the way back: a refused or timed-out attempt is part of reconnecting, not an error.
+            Interlocked.Increment(ref _metrics.ReconnectAttemptsFailed);
+            ScheduleReconnect();
+            return;
+        }
+        CycleFailed(kind, null);
+    }
+
+    private void Open(object message)
+    {
+        switch (message)
         {
-            _stopping = true;
-            if (_everReady && _readyNow)
-            {
-                SendQuit();
-            }
-        });
-        Receive<ErrGrace>(_ =>
-        {
-            // An ERR line the server did not follow with a close: a wrong reply, not a server close.
-            if (!_failed && _checker.ErrNotFollowedByClose() is { } detail)
-            {
-                Fail(ErrorKinds.WrongReply, detail);
-            }
-        });
-        Receive<Tcp.CommandFailed>(failed => Fail("write failed", failed.CauseString));
-        Receive<Tcp.ConnectionClosed>(OnClosed);
-        Receive<AbandonClient>(_ => Abandon());
+            case Received received:
+                OnReceived(received);
+                break;
+            case WriteCompleted when FromCurrentConnection:
+                WriteUnsent();
+                break;
+            case PeerClosed when FromCurrentConnection:
+                // The server's FIN: this side closes too, as the server expects of a client it sent away.
+                _connection!.Close();
+                OnClosed(null);
+                break;
+            case Closed closed when FromCurrentConnection:
+                OnClosed(closed.Kind);
+                break;
+            case Tick:
+                OnTick();
+                break;
+            case StopClient:
+                _stopping = true;
+                if (_everReady && _readyNow)
+                {
+                    SendQuit();
+                }
+                break;
+            case ErrGrace:
+                // An ERR line the server did not follow with a close: a wrong reply, not a server close.
+                if (!_failed && _checker.ErrNotFollowedByClose() is { } detail)
+                {
+                    Fail(ErrorKinds.WrongReply, detail);
+                }
+                break;
+            case AbandonClient:
+                Abandon();
+                break;
+            default:
+                IgnoreEarlierConnection(message);
+                break;
+        }
     }
 
     /// <summary>--reconnect: the connection is gone and the next attempt waits for its backoff.</summary>
-    private void WaitingToReconnect()
+    private void WaitingToReconnect(object message)
     {
-        Receive<ReconnectNow>(_ => Connect());
-        Receive<StopClient>(_ =>
+        switch (message)
         {
-            _stopping = true;
-            _metrics.Error("reconnect: not connected again by the end", null);
-            Finish(succeeded: false);
-        });
-        Receive<AbandonClient>(_ => Abandon());
-        Receive<Tick>(_ => { });
+            case ReconnectNow:
+                Connect();
+                break;
+            case StopClient:
+                _stopping = true;
+                _metrics.Error("reconnect: not connected again by the end", null);
+                Finish(succeeded: false);
+                break;
+            case AbandonClient:
+                Abandon();
+                break;
+            case Tick:
+                break;
+            default:
+                IgnoreEarlierConnection(message);
+                break;
+        }
     }
 
-    private void Finished()
+    private void Finished(object message)
     {
-        Receive<object>(_ => { });
+        if (message is Received or SocketConnected)
+        {
+            IgnoreEarlierConnection(message);
+        }
+    }
+
+    /// <summary>
+    /// What an earlier connection still had under way when the client let it go: its bytes go back to the pool, a
+    /// connect that succeeded just as it was given up releases its socket, the rest means nothing now.
+    /// </summary>
+    private void IgnoreEarlierConnection(object message)
+    {
+        switch (message)
+        {
+            case Received received:
+                ArrayPool<byte>.Shared.Return(received.Buffer);
+                break;
+            case SocketConnected connected:
+                connected.Socket.Dispose();
+                break;
+            case ConnectFailed or WriteCompleted or PeerClosed or Closed or ConnectTimedOut:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     // ---- replies ----
 
-    private void ReadReplies(ReadOnlySpan<byte> data)
+    private void OnReceived(Received received)
     {
-        // Once the client fails, the rest of the input is ignored: it is already aborting the connection.
-        while (!_halted && _checker.Next(ref data, Head()) is { } check)
+        if (!FromCurrentConnection)
+        {
+            ArrayPool<byte>.Shared.Return(received.Buffer);
+            return;
+        }
+        Interlocked.Add(ref _metrics.BytesIn, received.Count);
+        var tag = _tag;
+        ReadReplies(received.Buffer.AsSpan(0, received.Count), tag);
+        ArrayPool<byte>.Shared.Return(received.Buffer);
+        if (ReferenceEquals(tag, _tag))
+        {
+            // Pull: the next bytes are read when these are dealt with.
+            _connection?.ResumeReading();
+        }
+    }
+
+    private void ReadReplies(ReadOnlySpan<byte> data, ConnectionTag? tag)
+    {
+        // Once the client fails, the rest of the input is ignored: the connection is aborted (and a churn client may
+        // already be on its next one).
+        while (!_halted && ReferenceEquals(tag, _tag) && _checker.Next(ref data, Head()) is { } check)
         {
             Act(check);
         }
@@ -308,11 +452,11 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
     // ---- requests ----
 
     /// <summary>
-    /// Writes without an ack. Akka.IO's write queue is unbounded, but it cannot grow here: every request
-    /// waits for its reply, so a client never has more than --pipeline requests (plus its name or QUIT)
-    /// unanswered. Skipping the ack saves a message per request in the generator.
+    /// Writes straight to the socket from the client's own turn. What the kernel cannot take at once waits in
+    /// <see cref="_unsent"/>, which cannot grow: every request waits for its reply, so a client never has more than
+    /// --pipeline requests (plus its name or QUIT) unanswered.
     /// </summary>
-    private void Send(ByteString request, Expect reply, long? sent = null)
+    private void Send(byte[] request, Expect reply, long? sent = null)
     {
         if (reply == Expect.GetHeader)
         {
@@ -320,10 +464,26 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
             _checker.ExpectFile();
         }
         _pending.Enqueue(new Pending(reply, sent ?? LoadMetrics.Now));
-        if (_connection is { } connection)
+        if (_connection is not { } connection)
         {
-            Interlocked.Add(ref _metrics.BytesOut, request.Count);
-            connection.Tell(Tcp.Write.Create(request));
+            return;
+        }
+        Interlocked.Add(ref _metrics.BytesOut, request.Length);
+        if (_writeHeld)
+        {
+            (_unsent ??= new Queue<byte[]>()).Enqueue(request);
+            return;
+        }
+        _writeHeld = !connection.Write(request);
+    }
+
+    /// <summary>The transport took the held write: the requests made meanwhile follow, until one is held again.</summary>
+    private void WriteUnsent()
+    {
+        _writeHeld = false;
+        while (!_writeHeld && _connection is { } connection && _unsent is { Count: > 0 } unsent)
+        {
+            _writeHeld = !connection.Write(unsent.Dequeue());
         }
     }
 
@@ -368,19 +528,14 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
 
     // ---- closes ----
 
-    private void OnClosed(Tcp.ConnectionClosed closed)
+    /// <summary>
+    /// The server closed the connection (<paramref name="broken"/> null: in order, with its FIN), or the connection
+    /// broke (reset, aborted, an error). Either way it is gone.
+    /// </summary>
+    private void OnClosed(CloseKind? broken)
     {
-        _connection = null;
-        LeaveGauges();
-        Timers.Cancel("err");
-        if (_failed)
-        {
-            // Already counted when the client gave up; this is the close it asked for.
-            AfterCycle(succeeded: false);
-            return;
-        }
-        var serverClose = closed is Tcp.PeerClosed || closed.IsErrorClosed;
-        if (_goodbye && _pending.Count == 0 && serverClose)
+        DropConnection(abort: false);
+        if (_goodbye && _pending.Count == 0)
         {
             if (_scenario is Scenario.Dialog or Scenario.Churn)
             {
@@ -398,8 +553,29 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
             ScheduleReconnect();
             return;
         }
-        _metrics.Error(_checker.UnexpectedClose(closed, Head()), null);
+        _metrics.Error(_checker.UnexpectedClose(broken, Head()), null);
         AfterCycle(succeeded: false);
+    }
+
+    /// <summary>
+    /// Lets go of this cycle's connection (aborting it when <paramref name="abort"/>, else it is closed already):
+    /// nothing it still sends is read, and the client leaves the gauges.
+    /// </summary>
+    private void DropConnection(bool abort)
+    {
+        _tag = null;
+        _connector?.Cancel();
+        _connector = null;
+        if (abort)
+        {
+            _connection?.Abort();
+        }
+        _connection = null;
+        _unsent?.Clear();
+        _writeHeld = false;
+        LeaveGauges();
+        Timers.Cancel("err");
+        Timers.Cancel("connect");
     }
 
     private void ScheduleReconnect()
@@ -414,7 +590,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         Become(WaitingToReconnect);
     }
 
-    /// <summary>Gives up on this connection: the error is counted once, then the client closes and waits for Closed.</summary>
+    /// <summary>Gives up on this connection: the error is counted once, the connection aborted, and the cycle ends.</summary>
     private void Fail(string kind, string? detail)
     {
         if (_failed)
@@ -424,15 +600,9 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
         _failed = true;
         _halted = true;
         _metrics.Error(kind, detail is null ? null : $"{_name}: {kind}: {detail}");
-        if (_connection is { } connection)
-        {
-            // Abort, not Close: a close would wait for replies this client no longer believes.
-            connection.Tell(Tcp.Abort.Instance);
-        }
-        else
-        {
-            AfterCycle(succeeded: false);
-        }
+        // Abort, not Close: a close would wait for replies this client no longer believes.
+        DropConnection(abort: true);
+        AfterCycle(succeeded: false);
     }
 
     /// <summary>Takes this client out of the connected and ready gauges, once.</summary>
@@ -453,7 +623,7 @@ internal sealed class ClientActor : ReceiveActor, IWithTimers
     private void Abandon()
     {
         _metrics.Error(_stopping ? "timeout: still running after the drain" : "timeout: still running at the end", null);
-        LeaveGauges();
+        DropConnection(abort: true);
         Finish(succeeded: false);
     }
 

@@ -1,5 +1,6 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using System.Net.Sockets;
+using ActorTcp.Transport;
 
 namespace ActorTcp.LoadTest.Clients;
 
@@ -9,29 +10,24 @@ internal static class ErrorKinds
     /// <summary>A reply the protocol does not allow at that point, or a stream that cannot be read as replies.</summary>
     public const string WrongReply = "wrong reply";
 
-    public static string OfConnect(Exception? error, string causeText)
+    /// <summary>Why a connect failed, as the transport classified it.</summary>
+    public static string OfConnect(SocketError error) => error switch
     {
-        var socketError = error as SocketException ?? error?.InnerException as SocketException;
-        return socketError?.SocketErrorCode switch
-        {
-            SocketError.ConnectionRefused => "refused",
-            SocketError.TimedOut => "timeout: connect",
-            SocketError.ConnectionReset => "reset",
-            SocketError.AddressNotAvailable or SocketError.AddressAlreadyInUse => "connect: no local address/port left",
-            SocketError.TooManyOpenSockets => "connect: out of file descriptors",
-            { } other => $"connect: {other}",
-            null when causeText.Contains("timeout", StringComparison.OrdinalIgnoreCase) || causeText.Contains("timed out", StringComparison.OrdinalIgnoreCase) => "timeout: connect",
-            null when causeText.Contains("refused", StringComparison.OrdinalIgnoreCase) => "refused",
-            // Akka.IO drops the socket error of a failed asynchronous connect; on loopback that failure is a refusal (RST to the SYN).
-            null when causeText.Contains("finishConnect", StringComparison.Ordinal) => "refused",
-            null => $"connect: {Truncate(causeText)}",
-        };
-    }
+        SocketError.ConnectionRefused => "refused",
+        SocketError.TimedOut => "timeout: connect",
+        SocketError.ConnectionReset => "reset",
+        SocketError.AddressNotAvailable or SocketError.AddressAlreadyInUse or SocketError.WouldBlock => "connect: no local address/port left",
+        SocketError.TooManyOpenSockets => "connect: out of file descriptors",
+        _ => $"connect: {error}",
+    };
 
-    public static string OfClose(string cause) =>
-        cause.Contains("reset", StringComparison.OrdinalIgnoreCase) ? "reset"
-        : cause.Contains("broken pipe", StringComparison.OrdinalIgnoreCase) ? "reset (broken pipe)"
-        : $"closed with error: {Truncate(cause)}";
+    /// <summary>A connection the transport found broken (not the server's orderly close).</summary>
+    public static string OfClose(CloseKind kind) => kind switch
+    {
+        CloseKind.Reset => "reset",
+        CloseKind.Aborted => "closed: aborted",
+        _ => "closed with error",
+    };
 
     public static string Truncate(string text) => text.Length <= 120 ? text : text[..120] + "…";
 }

@@ -2,7 +2,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using ActorTcp.Protocol;
-using Tcp = Akka.IO.Tcp;
+using ActorTcp.Transport;
 
 namespace ActorTcp.LoadTest.Clients;
 
@@ -151,12 +151,14 @@ internal sealed class ReplyChecker(ReplyReader reader, byte[] hello, byte[] echo
         return $"expected {_pendingErrExpected}, got '{ErrorKinds.Truncate(line)}'";
     }
 
-    /// <summary>The error kind of a close the client did not ask for, with <paramref name="awaiting"/> still unanswered.</summary>
-    public string UnexpectedClose(Tcp.ConnectionClosed closed, Expect? awaiting) =>
+    /// <summary>
+    /// The error kind of a close the client did not ask for, with <paramref name="awaiting"/> still unanswered:
+    /// <paramref name="broken"/> is null when the server closed its side in order, else how the connection broke.
+    /// </summary>
+    public string UnexpectedClose(CloseKind? broken, Expect? awaiting) =>
         _pendingErr is not null ? $"closed by server: {_pendingErr}"
-        : closed is Tcp.ErrorClosed error ? ErrorKinds.OfClose(error.Cause ?? "")
-        : closed is Tcp.PeerClosed ? awaiting is { } head ? $"closed by server (no ERR line) awaiting {Describe(head)}" : "closed by server (no ERR line)"
-        : $"closed: {closed.GetType().Name}";
+        : broken is { } kind ? ErrorKinds.OfClose(kind)
+        : awaiting is { } head ? $"closed by server (no ERR line) awaiting {Describe(head)}" : "closed by server (no ERR line)";
 
     public static string Describe(Expect kind) => kind switch
     {

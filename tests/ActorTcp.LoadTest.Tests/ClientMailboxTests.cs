@@ -1,0 +1,56 @@
+using ActorTcp.LoadTest.Clients;
+using Akka.Actor;
+
+namespace ActorTcp.LoadTest.Tests;
+
+public sealed class ClientMailboxTests
+{
+    [Fact]
+    public void Messages_from_many_senders_come_out_once_each_and_in_each_senders_order()
+    {
+        var queue = new ClientMessageQueue();
+        const int Senders = 4;
+        const int PerSender = 10_000;
+        var threads = Enumerable.Range(0, Senders).Select(s => new Thread(() =>
+        {
+            for (var i = 0; i < PerSender; i++)
+            {
+                queue.Enqueue(ActorRefs.Nobody, new Envelope((s, i), ActorRefs.NoSender));
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+
+        var next = new int[Senders];
+        var taken = 0;
+        while (taken < Senders * PerSender)
+        {
+            if (queue.TryDequeue(out var envelope))
+            {
+                var (sender, i) = ((int, int))envelope.Message;
+                Assert.Equal(next[sender]++, i);
+                taken++;
+            }
+        }
+        threads.ForEach(t => t.Join());
+        Assert.False(queue.HasMessages);
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public void Clean_up_hands_what_is_left_to_dead_letters_in_order()
+    {
+        var queue = new ClientMessageQueue();
+        var deadLetters = new ClientMessageQueue();
+        queue.Enqueue(ActorRefs.Nobody, new Envelope("a", ActorRefs.NoSender));
+        queue.Enqueue(ActorRefs.Nobody, new Envelope("b", ActorRefs.NoSender));
+        Assert.True(queue.HasMessages);
+        Assert.Equal(2, queue.Count);
+
+        queue.CleanUp(ActorRefs.Nobody, deadLetters);
+
+        Assert.Equal(0, queue.Count);
+        Assert.True(deadLetters.TryDequeue(out var first));
+        Assert.True(deadLetters.TryDequeue(out var second));
+        Assert.Equal(["a", "b"], new[] { first.Message, second.Message });
+    }
+}
