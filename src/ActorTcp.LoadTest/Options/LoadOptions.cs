@@ -80,7 +80,7 @@ internal sealed record LoadOptions
     public bool MeasuresFromStart => Scenario is Scenario.Dialog or Scenario.Churn;
 
     public const string Usage = """
-        ActorTcp.LoadTest: simulated clients, one Akka actor and one Akka.IO connection each (loopback only).
+        ActorTcp.LoadTest: simulated clients, one Akka actor each over the server's own socket transport (loopback only).
 
           dotnet run -c Release --project src/ActorTcp.LoadTest -- --port 6000 --scenario echo --clients 1000
 
