@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # 50,000 idle clients from ONE ActorTcp.LoadTest command (--processes 3: a coordinator and three worker
-# processes in one Akka cluster on loopback) against three server processes (each process, server or
-# generator, may hold only 20,000 descriptors here). Loopback only; every process
-# started here is stopped by its PID at the end, and the load run is bounded by `timeout`.
+# processes in one Akka cluster on loopback) against three ActorTcp nodes that form a cluster of their own and
+# share one text port (SO_REUSEPORT: the kernel spreads the clients over them), because each process, server or
+# generator, may hold only 20,000 descriptors here. The clients come from 127.0.0.2-5 (--source-ips 4: one
+# address has too few ephemeral ports for 50,000 connections to one port). The Kestrel baseline cannot share a
+# port, so it runs as three servers on three ports. Loopback only; every process started here is stopped by its
+# PID at the end, and the load run is bounded by `timeout`.
 #
 #   bench/loadtest-50k.sh                        # ActorTcp servers, 30 s window
 #   bench/loadtest-50k.sh --server baseline      # the Kestrel baseline instead
@@ -65,9 +68,15 @@ fi
 
 PORTS=()
 SERVER_PIDS=()
+SEED=""
 for n in $(seq 1 "$SERVERS_N"); do
   logfile=$OUT/server-$n.log
   cmd=(dotnet "$DLL" --port 0 --binary-port 0)
+  if [[ $SERVER == actortcp ]]; then
+    # Node 1 takes any free port; the others bind the same one and join node 1's cluster.
+    cmd=(dotnet "$DLL" --port "${PORTS[0]:-0}" --binary-port off --cluster-port 0)
+    [[ -n $SEED ]] && cmd+=(--seed "$SEED")
+  fi
   [[ $SERVER == baseline ]] && cmd+=(--files config/files)
   [[ $SERVER == actortcp && -f $ROOT/config/loadtest.conf ]] && cmd+=(--config config/loadtest.conf)
   echo "(cd $ROOT && ${cmd[*]})" >> "$OUT/commands.txt"
@@ -83,14 +92,20 @@ for n in $(seq 1 "$SERVERS_N"); do
   done
   [[ -n $line ]] || { echo "server $n printed no listening line" >&2; exit 1; }
   PORTS+=("$(sed -n 's/.*text=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<< "$line")")
+  [[ $SERVER == actortcp && -z $SEED ]] && SEED=$(sed -n 's/.* cluster=\([^ ]*\).*/\1/p' <<< "$line")
   echo "server $n: pid $pid, $line" >&2
 done
 
 port_list=$(IFS=,; echo "${PORTS[*]}")
+SOURCE_ARGS=()
+if [[ $SERVER == actortcp ]]; then
+  port_list=${PORTS[0]}
+  SOURCE_ARGS=(--source-ips 4)
+fi
 pid_list=$(IFS=,; echo "${SERVER_PIDS[*]}")
 args=(--port "$port_list" --server-pid "$pid_list" --scenario idle --clients "$CLIENTS" --processes "$SERVERS_N"
       --heartbeat 5s --ramp "$RAMP" --ramp-timeout "${RAMP_TIMEOUT}s" --warmup 2s --duration "${DURATION}s"
-      --json "$OUT/idle50k.json" --report "$OUT/idle50k.html" --no-live)
+      --json "$OUT/idle50k.json" --report "$OUT/idle50k.html" --no-live "${SOURCE_ARGS[@]}")
 echo "$LOADGEN ${args[*]}" >> "$OUT/commands.txt"
 echo "ActorTcp.LoadTest ${args[*]}" >&2
 rc=0

@@ -277,7 +277,7 @@ internal static class HtmlReport
         var r = report.Result;
         if (!report.Options.MeasuresFromStart)
         {
-            yield return ("ramp", $"{report.RampSeconds.ToString("F1", C)} s" + (report.RampComplete ? "" : " (INCOMPLETE: the window started before every client was up)"));
+            yield return ("ramp", report.RampLine);
         }
         yield return ("measured window", $"{r.WindowSeconds.ToString("F1", C)} s");
         yield return ("requests per second", $"{report.OpsPerSecond.ToString("N0", C)} in the window");

@@ -33,6 +33,18 @@ internal sealed class RunReport
     /// <summary>Each worker's own result, in the run's order (empty for a run in one process).</summary>
     public IReadOnlyList<(string Name, NodeResult Result)> Workers { get; init; } = [];
 
+    /// <summary>Connections per second the ramp reached: every client up over the ramp's time (null without a ramp).</summary>
+    public double? RampReached => !Options.MeasuresFromStart && RampSeconds > 0 ? Options.Clients / RampSeconds : null;
+
+    /// <summary>The ramp was clearly slower than asked (under 90 %): the run says so, the generator or the server could not keep up.</summary>
+    public bool RampSlow => RampReached is { } reached && reached < 0.9 * Options.Ramp;
+
+    /// <summary>The ramp in words: its time, the rate it reached against the rate asked, and whether it fell short.</summary>
+    public string RampLine =>
+        $"{RampSeconds.ToString("F1", CultureInfo.InvariantCulture)} s, {RampReached.GetValueOrDefault().ToString("N0", CultureInfo.InvariantCulture)} connections/s of {Options.Ramp.ToString("N0", CultureInfo.InvariantCulture)} asked"
+        + (RampSlow ? " (SLOWER THAN ASKED)" : "")
+        + (RampComplete ? "" : " (INCOMPLETE: the window started before every client was up)");
+
     public double OpsPerSecond => Result.WindowSeconds > 0 ? Ops.Values.Sum(o => o.Count) / Result.WindowSeconds : 0;
 
     /// <summary>Generator CPU during the window, in % of one core (all processes).</summary>
@@ -81,7 +93,7 @@ internal static class ReportPrinter
         w.WriteLine($"scenario {o.Scenario.ToString().ToLowerInvariant()}, framing {o.Framing.ToString().ToLowerInvariant()}, target {o.Host}:{string.Join(',', o.Ports)}, {r.Clients:N0} clients in {r.Processes} process(es)");
         if (!o.MeasuresFromStart)
         {
-            w.WriteLine($"ramp      {report.RampSeconds:F1} s{(report.RampComplete ? "" : "  (INCOMPLETE: the window started before every client was up)")}");
+            w.WriteLine($"ramp      {report.RampLine}");
         }
         w.WriteLine($"window    {r.WindowSeconds:F1} s");
         w.WriteLine($"clients   completed {r.ClientsCompleted:N0}, failed {r.ClientsFailed:N0}; named at the window's end {r.AliveAtWindowEnd:N0}, peak {r.PeakAlive:N0}");
@@ -172,6 +184,8 @@ internal static class JsonReport
             source_ips = o.SourceIps,
             ramp_s = report.RampSeconds,
             ramp_complete = report.RampComplete,
+            ramp_reached_per_s = report.RampReached,
+            ramp_slow = report.RampSlow,
             window_s = report.Result.WindowSeconds,
             clients_completed = report.Result.ClientsCompleted,
             clients_failed = report.Result.ClientsFailed,
