@@ -107,6 +107,7 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
     public static Props Props(int index, RunContext run)
     {
         var props = Akka.Actor.Props.CreateBy(new Producer(index, run));
+        if (run.Dispatcher is { } dispatcher) props = props.WithDispatcher(dispatcher);
         return run.Mailbox is { } mailbox ? props.WithMailbox(mailbox) : props;
     }
 

@@ -31,7 +31,8 @@ internal sealed record AbandonClient
 
 /// <summary>
 /// Parent of one process's clients. The ramp is a stream: client indexes pass a <c>Throttle</c> stage at the asked
-/// rate and reach this actor one at a time (acknowledged), and the acknowledgement waits while --max-connecting
+/// rate and reach this actor in small batches (what passed in 10 ms, each batch acknowledged: one round trip per
+/// client would cap the ramp at the round trip's pace), and the acknowledgement waits while --max-connecting
 /// handshakes are in flight, so the stream's backpressure holds the ramp at the server's pace. At the end of the
 /// window the clients are stopped, and <c>allFinished</c> completes when the last one is gone.
 /// </summary>
@@ -59,6 +60,10 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
         public static readonly HandshakeCheck Instance = new();
     }
 
+    // The ramp's batches: what the throttle let through in this long, at most this many.
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(10);
+    private const int BatchMost = 256;
+
     // While at the bound, how often the number of handshakes in flight is looked at again.
     private static readonly TimeSpan HandshakeCheckPeriod = TimeSpan.FromMilliseconds(5);
 
@@ -67,7 +72,8 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
     private readonly int _offset;
     private readonly TaskCompletionSource _allFinished;
     private UniqueKillSwitch? _ramp;
-    private (int Index, IActorRef Stage)? _next;
+    private readonly Queue<int> _next = new();
+    private IActorRef? _stage;
     private int _started;
     private int _finished;
     private bool _stopping;
@@ -80,9 +86,10 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
         _allFinished = allFinished;
         Receive<BeginRamp>(_ => OnBeginRamp());
         Receive<RampInit>(_ => Sender.Tell(RampAck.Instance));
-        Receive<int>(index =>
+        Receive<IEnumerable<int>>(batch =>
         {
-            _next = (index, Sender);
+            foreach (var index in batch) _next.Enqueue(index);
+            _stage = Sender;
             StartNext();
         });
         Receive<HandshakeCheck>(_ => StartNext());
@@ -123,8 +130,9 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
         // The system's materializer, not this actor's: the driver's children are its clients and nothing else.
         _ramp = Source.From(Enumerable.Range(_offset, _clients))
             .Throttle(elements, per, burst, ThrottleMode.Shaping)
-            .ViaMaterialized(KillSwitches.Single<int>(), Keep.Right)
-            .To(Sink.ActorRefWithAck<int>(Self, RampInit.Instance, RampAck.Instance, RampDone.Instance, e => new RampFailed(e)))
+            .GroupedWithin(BatchMost, BatchWindow)
+            .ViaMaterialized(KillSwitches.Single<IEnumerable<int>>(), Keep.Right)
+            .To(Sink.ActorRefWithAck<IEnumerable<int>>(Self, RampInit.Instance, RampAck.Instance, RampDone.Instance, e => new RampFailed(e)))
             .Run(Context.System.Materializer());
     }
 
@@ -140,23 +148,27 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
 
     private void StartNext()
     {
-        if (_next is not { } next || _stopping)
+        if (_stage is null || _stopping)
         {
             return;
         }
         var metrics = _run.Metrics;
-        var inHandshake = Interlocked.Read(ref metrics.ClientsStarted) - Interlocked.Read(ref metrics.Settled);
-        if (inHandshake >= _run.Options.MaxConnecting)
+        while (_next.Count > 0)
         {
-            // Withholding the ack is the backpressure: the throttle upstream waits with us.
-            Timers.StartSingleTimer("handshakes", HandshakeCheck.Instance, HandshakeCheckPeriod);
-            return;
+            var inHandshake = Interlocked.Read(ref metrics.ClientsStarted) - Interlocked.Read(ref metrics.Settled);
+            if (inHandshake >= _run.Options.MaxConnecting)
+            {
+                // Withholding the ack is the backpressure: the throttle upstream waits with us.
+                Timers.StartSingleTimer("handshakes", HandshakeCheck.Instance, HandshakeCheckPeriod);
+                return;
+            }
+            var index = _next.Dequeue();
+            Context.ActorOf(ClientActor.Props(index, _run), "c" + index);
+            _started++;
+            Interlocked.Increment(ref metrics.ClientsStarted);
         }
-        _next = null;
-        Context.ActorOf(ClientActor.Props(next.Index, _run), "c" + next.Index);
-        _started++;
-        Interlocked.Increment(ref metrics.ClientsStarted);
-        next.Stage.Tell(RampAck.Instance);
+        _stage.Tell(RampAck.Instance);
+        _stage = null;
     }
 
     private void OnStopAll()
@@ -167,7 +179,8 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
         }
         _stopping = true;
         _ramp?.Shutdown();
-        _next = null;
+        _next.Clear();
+        _stage = null;
         Timers.Cancel("handshakes");
         var notStarted = _clients - _started;
         if (notStarted > 0)

@@ -54,6 +54,9 @@ internal sealed class RunContext
     /// </summary>
     public string? Mailbox { get; set; }
 
+    /// <summary>The clients' dispatcher (the epoll loops, where they run); null: Akka's default dispatcher.</summary>
+    public string? Dispatcher { get; set; }
+
     public LoadMetrics Metrics { get; }
 
     public byte[] EchoRequest { get; }

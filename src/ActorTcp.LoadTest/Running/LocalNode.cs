@@ -1,6 +1,7 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using ActorTcp.LoadTest.Clients;
 using ActorTcp.LoadTest.Metrics;
+using ActorTcp.Transport;
 using ActorTcp.LoadTest.Options;
 using Akka.Actor;
 using Akka.Configuration;
@@ -37,15 +38,15 @@ internal sealed class LocalNode : ILoadNode
           stdout-loglevel = ERROR
           log-dead-letters = off
           log-dead-letters-during-shutdown = off
-          io.tcp {
-            # Reply lines and file chunks; a larger frame would cost every idle client memory for nothing.
-            maximum-frame-size = 4k
-            # Akka retries a failed connect on the same socket this many times; a refused client should
-            # cost the server one SYN, not six, and be reported at once.
-            finish-connect-retries = 0
-          }
           coordinated-shutdown.run-by-actor-system-terminate = on
           coordinated-shutdown.exit-clr = off
+        }
+        # The clients' turns run on the epoll loops that read their sockets, as the server's sessions do: a reply is
+        # read, checked and answered on one thread (used where the loops run; see RunContext.Dispatcher).
+        load-test-clients-dispatcher {
+          type = Dispatcher
+          executor = "ActorTcp.Transport.LoopExecutorConfigurator, ActorTcp"
+          throughput = 30
         }
         """;
 
@@ -68,6 +69,7 @@ internal sealed class LocalNode : ILoadNode
         _system = ActorSystem.Create("clients", ConfigurationFactory.ParseString(AkkaConfig));
         // Tens of thousands of idle clients: their mailbox keeps about 160 B while empty, Akka's default about 1 KB.
         run.Mailbox = ClientMailbox.Register(_system);
+        if (EpollLoops.Supported) run.Dispatcher = "load-test-clients-dispatcher";
         _driver = _system.ActorOf(LoadDriver.Props(run, options.Clients, options.ClientOffset, _allFinished), "clients");
     }
 
