@@ -2,6 +2,7 @@
 using System.Runtime.Serialization;
 using System.Text;
 using ActorTcp.LoadTest.Metrics;
+using ActorTcp.Cluster;
 using Akka.Actor;
 using Akka.Serialization;
 using Akka.Streams;
@@ -59,7 +60,7 @@ internal sealed class LoadTestSerializer(ExtendedActorSystem system) : Serialize
                     break;
                 case WorkerReady ready:
                     w.Write(ready.Name);
-                    WriteNested(w, ready.Progress);
+                    NestedMessages.Write(system, w, ready.Progress);
                     break;
                 case AssignFailed f:
                     w.Write(f.Name);
@@ -98,7 +99,7 @@ internal sealed class LoadTestSerializer(ExtendedActorSystem system) : Serialize
             "hello" => new WorkerHello(r.ReadString(), r.ReadInt32(), r.ReadString()),
             "refused" => new WorkerRefused(r.ReadString()),
             "assign" => new Assign(ReadStrings(r)),
-            "ready" => new WorkerReady(r.ReadString(), (ISourceRef<ProgressSample>)ReadNested(r)),
+            "ready" => new WorkerReady(r.ReadString(), (ISourceRef<ProgressSample>)NestedMessages.Read(system, r)),
             "assign-failed" => new AssignFailed(r.ReadString(), r.ReadString()),
             "start" => StartRun.Instance,
             "open" => OpenWindow.Instance,
@@ -280,24 +281,5 @@ internal sealed class LoadTestSerializer(ExtendedActorSystem system) : Serialize
             strings[i] = r.ReadString();
         }
         return strings;
-    }
-
-    /// <summary>A message inside ours, written by whichever serializer Akka binds to its type.</summary>
-    private void WriteNested(BinaryWriter w, object inner)
-    {
-        var serializer = system.Serialization.FindSerializerFor(inner);
-        var bytes = serializer.ToBinary(inner);
-        w.Write(serializer.Identifier);
-        w.Write(Akka.Serialization.Serialization.ManifestFor(serializer, inner));
-        w.Write(bytes.Length);
-        w.Write(bytes);
-    }
-
-    private object ReadNested(BinaryReader r)
-    {
-        var id = r.ReadInt32();
-        var manifest = r.ReadString();
-        var bytes = r.ReadBytes(r.ReadInt32());
-        return system.Serialization.Deserialize(bytes, id, manifest);
     }
 }

@@ -56,7 +56,7 @@ internal sealed class ClusterSerializer(ExtendedActorSystem system) : Serializer
                 case NamesOffer o:
                     w.Write(o.Tag);
                     w.Write(o.Count);
-                    WriteNested(w, o.Names);
+                    NestedMessages.Write(system, w, o.Names);
                     break;
                 case NameBatch b:
                     w.Write(b.Names.Length);
@@ -87,7 +87,7 @@ internal sealed class ClusterSerializer(ExtendedActorSystem system) : Serializer
             case NamesOfferManifest:
                 var tag = r.ReadInt32();
                 var count = r.ReadInt32();
-                return new NamesOffer(tag, count, (ISourceRef<NameBatch>)ReadNested(r));
+                return new NamesOffer(tag, count, (ISourceRef<NameBatch>)NestedMessages.Read(system, r));
             case NameBatchManifest:
                 var names = new string[r.ReadInt32()];
                 for (var i = 0; i < names.Length; i++) names[i] = r.ReadString();
@@ -97,24 +97,5 @@ internal sealed class ClusterSerializer(ExtendedActorSystem system) : Serializer
             default:
                 throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}'");
         }
-    }
-
-    /// <summary>A message inside ours, written by whichever serializer Akka binds to its type.</summary>
-    private void WriteNested(BinaryWriter w, object inner)
-    {
-        var serializer = system.Serialization.FindSerializerFor(inner);
-        var bytes = serializer.ToBinary(inner);
-        w.Write(serializer.Identifier);
-        w.Write(Akka.Serialization.Serialization.ManifestFor(serializer, inner));
-        w.Write(bytes.Length);
-        w.Write(bytes);
-    }
-
-    private object ReadNested(BinaryReader r)
-    {
-        var id = r.ReadInt32();
-        var manifest = r.ReadString();
-        var bytes = r.ReadBytes(r.ReadInt32());
-        return system.Serialization.Deserialize(bytes, id, manifest);
     }
 }
