@@ -24,8 +24,11 @@ public sealed class TimeoutTests(ShortTimeoutServer server) : IClassFixture<Shor
     {
         // The heartbeating client is named first, so without its heartbeats its deadline would come first.
         await using var alive = await TestClient.NamedAsync(Port, "alive");
-        await using var idle = await TestClient.NamedAsync(Port, "idle");
+        // Every stopwatch starts before the server's clock for that deadline can: here, before the idle client's
+        // last request. Started after a reply instead, it would count short by however long this busy test process
+        // took to see the reply, and a timeout on time would look early.
         var since = Stopwatch.StartNew();
+        await using var idle = await TestClient.NamedAsync(Port, "idle");
         using var stop = new CancellationTokenSource();
         var heartbeats = Heartbeat(alive, stop.Token);
 
@@ -45,8 +48,8 @@ public sealed class TimeoutTests(ShortTimeoutServer server) : IClassFixture<Shor
     [Fact]
     public async Task A_client_trickling_a_name_without_finishing_the_dialog_is_told_handshake_timeout_and_closed()
     {
-        await using var client = await TestClient.ConnectAsync(Port);
         var since = Stopwatch.StartNew();
+        await using var client = await TestClient.ConnectAsync(Port);
         Assert.Equal(["Welcome!", "What's your name?"], await client.ReadLinesAsync(2));
         using var stop = new CancellationTokenSource();
         var trickle = Trickle(client, stop.Token);
@@ -62,8 +65,8 @@ public sealed class TimeoutTests(ShortTimeoutServer server) : IClassFixture<Shor
     [Fact]
     public async Task Pings_in_the_dialog_do_not_postpone_the_handshake_timeout()
     {
-        await using var client = await TestClient.ConnectAsync(Port);
         var since = Stopwatch.StartNew();
+        await using var client = await TestClient.ConnectAsync(Port);
         Assert.Equal(["Welcome!", "What's your name?"], await client.ReadLinesAsync(2));
         using var stop = new CancellationTokenSource();
         var pings = Repeat(client, "PING\n", stop.Token);
@@ -81,8 +84,8 @@ public sealed class TimeoutTests(ShortTimeoutServer server) : IClassFixture<Shor
     [Fact]
     public async Task A_silent_client_in_the_dialog_gets_the_handshake_timeout_not_the_idle_timeout()
     {
-        await using var client = await TestClient.ConnectAsync(Port);
         var since = Stopwatch.StartNew();
+        await using var client = await TestClient.ConnectAsync(Port);
         Assert.Equal(["Welcome!", "What's your name?", "ERR handshake timeout"], await client.ReadLinesAsync(3));
         Assert.InRange(since.Elapsed, HandshakeTimeout - Tolerance, Late);
         Assert.True(await client.IsClosedByServerAsync());
@@ -94,9 +97,9 @@ public sealed class TimeoutTests(ShortTimeoutServer server) : IClassFixture<Shor
         await using var client = await TestClient.ConnectAsync(server.BinaryPort);
         Assert.Equal("Welcome!", await client.ReadFrameTextAsync());
         Assert.Equal("What's your name?", await client.ReadFrameTextAsync());
+        var since = Stopwatch.StartNew();
         await client.SendFrameAsync("neo");
         Assert.Equal("Hello neo!", await client.ReadFrameTextAsync());
-        var since = Stopwatch.StartNew();
         Assert.Equal("ERR idle timeout", await client.ReadFrameTextAsync());
         Assert.InRange(since.Elapsed, IdleTimeout - Tolerance, Late);
         Assert.True(await client.IsClosedByServerAsync());
