@@ -282,9 +282,11 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks, accepted.Listener);
         IConnection connection = accepted.Listener == ListenerKind.Tls ? new TlsConnection(socket, _tls!) : new SocketConnection(socket);
         context.Handoff.Leave(id, connection, ticket, WireTrace.For(_settings, ticket, _logger));
-        ticket.Session = Context.ActorOf(_sessionProps[accepted.Listener], SessionHandoff.NameOf(id));
+        // Counted before the session exists: it runs on another thread at once, and its client may be greeted, named
+        // and asking STATS through another session before this turn goes on.
         _live.Add(ticket);
         _stats.ConnectionOpened(accepted.Listener);
+        ticket.Session = Context.ActorOf(_sessionProps[accepted.Listener], SessionHandoff.NameOf(id));
         _heartbeat.Tell(new Track(ticket));
         _logger.LogDebug("Connection {ConnectionId} from {Remote} accepted on the {Listener} listener",
             id, remote, ListenerKinds.Label(accepted.Listener));

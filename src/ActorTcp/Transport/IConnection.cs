@@ -33,7 +33,7 @@ internal interface IConnection
     /// Sends <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/>, unframed and
     /// without passing them through user space (sendfile(2)). Same contract as <see cref="Write"/>: true when the
     /// kernel took them all at once, otherwise <see cref="WriteCompleted"/> follows. When the file turns out to be
-    /// shorter than asked, <see cref="FileEnded"/> follows instead. Only where <see cref="CanSendFile"/> is true.
+    /// shorter than asked, <see cref="FileEnded"/> follows instead, and when the connection fails, <see cref="Closed"/>. Only where <see cref="CanSendFile"/> is true.
     /// </summary>
     bool SendFile(SafeFileHandle file, long offset, int count);
 

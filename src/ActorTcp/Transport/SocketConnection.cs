@@ -184,6 +184,10 @@ internal sealed class SocketConnection : IConnection, IPollable
                 _pendingFile = null;
                 _session.Tell(FileEnded.Instance, ActorRefs.NoSender);
                 return false;
+            case Progress.Failed:
+                // The connection is gone: Closed follows, and the session must not take this as room for the next range.
+                _pendingFile = null;
+                return false;
             default:
                 _pendingFile = null;
                 return true;
