@@ -35,17 +35,9 @@ internal static class NativeSocket
     /// <summary>Sets O_NONBLOCK on the descriptor, held against closing for the two calls.</summary>
     public static void SetNonBlocking(SafeHandle handle, int fd)
     {
-        var added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            var flags = fcntl(fd, 3 /* F_GETFL */, 0);
-            if (flags >= 0) _ = fcntl(fd, 4 /* F_SETFL */, flags | 0x800 /* O_NONBLOCK */);
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
+        using var held = new HeldDescriptor(handle);
+        var flags = fcntl(fd, 3 /* F_GETFL */, 0);
+        if (flags >= 0) _ = fcntl(fd, 4 /* F_SETFL */, flags | 0x800 /* O_NONBLOCK */);
     }
 
     private static int Result(nint n, out SocketError error)
@@ -80,4 +72,23 @@ internal static class NativeSocket
 
     [DllImport("libc", SetLastError = true)]
     private static extern nint recv(int fd, ref byte buffer, nint length, int flags);
+}
+
+/// <summary>
+/// Holds a handle's descriptor open for the length of a <c>using</c>: a close on another thread waits for the
+/// release instead of freeing the number under a native call. Throws <see cref="ObjectDisposedException"/> when the
+/// handle is already closed.
+/// </summary>
+internal readonly ref struct HeldDescriptor
+{
+    private readonly SafeHandle _handle;
+
+    public HeldDescriptor(SafeHandle handle)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        _handle = handle;
+    }
+
+    public void Dispose() => _handle.DangerousRelease();
 }

@@ -528,56 +528,27 @@ internal sealed class SocketConnection : IConnection, IPollable
         _session.Tell(Closed.Of(kind), ActorRefs.NoSender);
     }
 
+    // Each native call holds the descriptors it uses, as .NET holds them, so a close on another thread cannot free
+    // one (and the kernel give its number to a new connection) in the middle of the call.
     private int SendNow(ReadOnlySpan<byte> bytes, out SocketError error)
     {
         if (_loops is null) return _socket.Send(bytes, SocketFlags.None, out error);
-        var handle = _socket.SafeHandle;
-        var added = false;
-        try
-        {
-            // Held across the call, as .NET holds it, so a close on another thread cannot free the descriptor
-            // (and the kernel give its number to a new connection) in the middle of it.
-            handle.DangerousAddRef(ref added);
-            return NativeSocket.Send(_fd, bytes, out error);
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
+        using var held = new HeldDescriptor(_socket.SafeHandle);
+        return NativeSocket.Send(_fd, bytes, out error);
     }
 
     private long SendFileNow(SafeFileHandle file, ref long offset, long count, out SocketError error)
     {
-        var socket = _socket.SafeHandle;
-        bool socketAdded = false, fileAdded = false;
-        try
-        {
-            // Both descriptors are held across the call, so neither number can be reused under it.
-            socket.DangerousAddRef(ref socketAdded);
-            file.DangerousAddRef(ref fileAdded);
-            return NativeSocket.SendFile(_fd, (int)file.DangerousGetHandle(), ref offset, count, out error);
-        }
-        finally
-        {
-            if (fileAdded) file.DangerousRelease();
-            if (socketAdded) socket.DangerousRelease();
-        }
+        using var socket = new HeldDescriptor(_socket.SafeHandle);
+        using var held = new HeldDescriptor(file);
+        return NativeSocket.SendFile(_fd, (int)file.DangerousGetHandle(), ref offset, count, out error);
     }
 
     private int ReceiveNow(Span<byte> buffer, out SocketError error)
     {
         if (_loops is null) return _socket.Receive(buffer, SocketFlags.None, out error);
-        var handle = _socket.SafeHandle;
-        var added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            return NativeSocket.Receive(_fd, buffer, out error);
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
+        using var held = new HeldDescriptor(_socket.SafeHandle);
+        return NativeSocket.Receive(_fd, buffer, out error);
     }
 
     /// <summary>Socket errors sorted once, here, into the kinds a session acts on.</summary>
