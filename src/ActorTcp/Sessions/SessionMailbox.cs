@@ -21,30 +21,58 @@ public sealed class SessionMailbox(Settings settings, Config config) : MailboxTy
 
 internal sealed class SessionMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
-    private readonly Queue<Envelope> _queue = new();
+    // A ring held inline (no Queue<T> object around it), under a lock on the queue itself, which nothing else locks.
+    private Envelope[] _ring = [];
+    private int _head;
+    private int _count;
 
     public bool HasMessages
     {
-        get { lock (_queue) return _queue.Count > 0; }
+        get { lock (this) return _count > 0; }
     }
 
     public int Count
     {
-        get { lock (_queue) return _queue.Count; }
+        get { lock (this) return _count; }
     }
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
-        lock (_queue) _queue.Enqueue(envelope);
+        lock (this)
+        {
+            if (_count == _ring.Length) Grow();
+            _ring[(_head + _count) % _ring.Length] = envelope;
+            _count++;
+        }
     }
 
     public bool TryDequeue(out Envelope envelope)
     {
-        lock (_queue) return _queue.TryDequeue(out envelope);
+        lock (this)
+        {
+            if (_count == 0)
+            {
+                envelope = default;
+                return false;
+            }
+            envelope = _ring[_head];
+            _ring[_head] = default;
+            _head = (_head + 1) % _ring.Length;
+            _count--;
+            return true;
+        }
     }
 
     public void CleanUp(IActorRef owner, IMessageQueue deadletters)
     {
         while (TryDequeue(out var envelope)) deadletters.Enqueue(owner, envelope);
+    }
+
+    private void Grow()
+    {
+        var grown = new Envelope[Math.Max(4, _ring.Length * 2)];
+        for (var i = 0; i < _count; i++) grown[i] = _ring[(_head + i) % _ring.Length];
+        _ring = grown;
+        _head = 0;
     }
 }

@@ -26,11 +26,12 @@ internal sealed class SocketConnection : IConnection, IPollable
     // synchronous receive on one thread, so one per thread serves every connection.
     [ThreadStatic] private static byte[]? t_readBuffer;
 
+    // The connection's state is guarded by a lock on the connection itself (24 bytes less per client than a lock
+    // object of its own); nothing outside this class ever locks on it.
     private readonly Socket _socket;
     private readonly EpollLoops? _loops = EpollLoops.Supported ? EpollLoops.Instance : null;
     private EpollLoops.Registration _registration;
     private readonly int _fd;
-    private readonly object _gate = new();
     private IActorRef _session = ActorRefs.Nobody;
     private ReadDemand _demand = new();
     private bool _sending;
@@ -40,7 +41,7 @@ internal sealed class SocketConnection : IConnection, IPollable
     private bool _peerFinished;
     private bool _gone;
 
-    // With the loops: what the socket is armed for (under the gate), and the write the kernel could not take at once,
+    // With the loops: what the socket is armed for (under the lock), and the write the kernel could not take at once,
     // finished from the loop when there is room (only the session writes, one write at a time, so these are its).
     private bool _readArmed;
     private bool _writeArmed;
@@ -74,12 +75,12 @@ internal sealed class SocketConnection : IConnection, IPollable
             return;
         }
         _registration = _loops.Register(_fd, this);
-        lock (_gate) ArmLocked();
+        lock (this) ArmLocked();
     }
 
     /// <summary>
-    /// Asks the epoll loop for the next readable moment. Only under the gate and only while the socket is open: the
-    /// descriptor is removed from epoll and closed under the same gate, so an arming can never reach a number the
+    /// Asks the epoll loop for the next readable moment. Only under the lock and only while the socket is open: the
+    /// descriptor is removed from epoll and closed under the same lock, so an arming can never reach a number the
     /// kernel has already given to another connection.
     /// </summary>
     private void ArmLocked()
@@ -97,7 +98,7 @@ internal sealed class SocketConnection : IConnection, IPollable
     public void OnReady(bool readable, bool writable)
     {
         bool readNow, writeNow;
-        lock (_gate)
+        lock (this)
         {
             if (_gone) return;
             readNow = readable && _readArmed;
@@ -115,14 +116,14 @@ internal sealed class SocketConnection : IConnection, IPollable
     private void WaitForBytes()
     {
         if (_loops is null) _ = ReadLoopAsync();
-        else lock (_gate) ArmLocked();
+        else lock (this) ArmLocked();
     }
 
     /// <summary>The epoll loop says the socket is readable (one event per arming).</summary>
     private void OnReadable()
     {
         bool discard;
-        lock (_gate)
+        lock (this)
         {
             if (_gone) return;
             discard = _halfClosed;
@@ -137,7 +138,7 @@ internal sealed class SocketConnection : IConnection, IPollable
             Gone(CloseKind.Error);
             return;
         }
-        lock (_gate)
+        lock (this)
         {
             // The session asks for the next read when it has dealt with this one; until then nothing is awaited.
             _demand.AfterDelivery();
@@ -197,7 +198,7 @@ internal sealed class SocketConnection : IConnection, IPollable
     /// <summary>The kernel's buffer is full: the loop finishes the write when the socket has room again.</summary>
     private void AwaitRoom()
     {
-        lock (_gate)
+        lock (this)
         {
             _sending = true;
             _writeArmed = true;
@@ -211,7 +212,7 @@ internal sealed class SocketConnection : IConnection, IPollable
         if (progress == Progress.Failed) return;
         if (progress == Progress.Blocked)
         {
-            lock (_gate)
+            lock (this)
             {
                 _writeArmed = true;
                 RearmLocked();
@@ -221,7 +222,7 @@ internal sealed class SocketConnection : IConnection, IPollable
         _pendingBytes = default;
         _pendingFile = null;
         bool fin;
-        lock (_gate)
+        lock (this)
         {
             _sending = false;
             fin = _finAfterSend;
@@ -318,7 +319,7 @@ internal sealed class SocketConnection : IConnection, IPollable
 
         // The kernel's buffer is full: the rest goes out asynchronously from the session's own buffer, which it keeps
         // until it hears that the write completed.
-        lock (_gate) _sending = true;
+        lock (this) _sending = true;
         _ = SendRestAsync(data[sent..]);
         return false;
     }
@@ -340,7 +341,7 @@ internal sealed class SocketConnection : IConnection, IPollable
             return;
         }
         bool fin;
-        lock (_gate)
+        lock (this)
         {
             _sending = false;
             fin = _finAfterSend;
@@ -351,12 +352,12 @@ internal sealed class SocketConnection : IConnection, IPollable
 
     public void SuspendReading()
     {
-        lock (_gate) _demand.Suspend();
+        lock (this) _demand.Suspend();
     }
 
     public void ResumeReading()
     {
-        lock (_gate)
+        lock (this)
         {
             if (!_demand.Resume()) return;
         }
@@ -367,7 +368,7 @@ internal sealed class SocketConnection : IConnection, IPollable
     public void HalfClose()
     {
         bool sendNow;
-        lock (_gate)
+        lock (this)
         {
             if (_gone || _halfClosed) return;
             _halfClosed = true;
@@ -384,7 +385,7 @@ internal sealed class SocketConnection : IConnection, IPollable
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         bool peerFinished;
         bool restart;
-        lock (_gate)
+        lock (this)
         {
             _finSent = true;
             peerFinished = _peerFinished;
@@ -396,7 +397,7 @@ internal sealed class SocketConnection : IConnection, IPollable
 
     public void Close()
     {
-        lock (_gate)
+        lock (this)
         {
             if (_gone) return;
             _gone = true;
@@ -412,7 +413,7 @@ internal sealed class SocketConnection : IConnection, IPollable
 
     public void Abort()
     {
-        lock (_gate)
+        lock (this)
         {
             if (_gone) return;
             _gone = true;
@@ -440,7 +441,7 @@ internal sealed class SocketConnection : IConnection, IPollable
                 // Wait until the socket is readable without holding a buffer: an idle client costs no memory here.
                 await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
                 bool discard;
-                lock (_gate)
+                lock (this)
                 {
                     if (_gone) return;
                     discard = _halfClosed;
@@ -468,7 +469,7 @@ internal sealed class SocketConnection : IConnection, IPollable
         var n = ReceiveNow(buffer, out var error);
         if (error == SocketError.WouldBlock)
         {
-            if (!discard) lock (_gate) _demand.Restore();
+            if (!discard) lock (this) _demand.Restore();
             return true;
         }
         if (error != SocketError.Success)
@@ -492,7 +493,7 @@ internal sealed class SocketConnection : IConnection, IPollable
     private void OnEndOfStream()
     {
         bool finished;
-        lock (_gate)
+        lock (this)
         {
             _peerFinished = true;
             finished = _finSent;
@@ -518,7 +519,7 @@ internal sealed class SocketConnection : IConnection, IPollable
     /// <summary>The connection is over: the socket is released and the session told how (once).</summary>
     private void Gone(CloseKind kind)
     {
-        lock (_gate)
+        lock (this)
         {
             if (_gone) return;
             _gone = true;
