@@ -6,6 +6,7 @@ using ActorTcp.Configuration;
 using ActorTcp.Files;
 using ActorTcp.Listening;
 using ActorTcp.Sessions;
+using ActorTcp.Transport;
 using ActorTcp.Heartbeat;
 using ActorTcp.Observability;
 using System.Diagnostics.Metrics;
@@ -72,7 +73,12 @@ internal static class ActorTcpHosting
                         JoinCluster(system, cluster, logger);
                     }
                     var parts = new ListenerParts(settings, stats, files, keys, tls, logger, status, metrics, registry);
-                    var listener = system.ActorOf(ListenerActor.Props(parts, heartbeat), "listener");
+                    var listenerProps = ListenerActor.Props(parts, heartbeat);
+                    // The listener creates a session per connection and hears each one end: where the sessions run on
+                    // the epoll loops, so does it, and a connection's arrival and end cost no hand-over to the pool.
+                    if (EpollLoops.Supported && system.Settings.Config.HasPath(LoopExecutorConfigurator.DispatcherPath))
+                        listenerProps = listenerProps.WithDispatcher(LoopExecutorConfigurator.DispatcherPath);
+                    var listener = system.ActorOf(listenerProps, "listener");
                     AddShutdownSteps(system, listener, settings);
                 });
         });

@@ -5,8 +5,9 @@ using System.Runtime.InteropServices;
 namespace ActorTcp.Transport;
 
 /// <summary>
-/// send(2) and recv(2) that never wait (MSG_DONTWAIT), on a descriptor that stays in blocking mode; and sendfile(2),
-/// for which the descriptor is made non-blocking first (it has no such flag).
+/// send(2) and recv(2) that never wait (MSG_DONTWAIT), on a descriptor that stays in blocking mode; sendfile(2),
+/// for which the descriptor is made non-blocking first (it has no such flag); and accept4(2) on a listening
+/// descriptor made non-blocking.
 /// </summary>
 internal static class NativeSocket
 {
@@ -30,6 +31,22 @@ internal static class NativeSocket
     {
         var n = sendfile(fd, fileFd, ref offset, (nint)Math.Min(count, int.MaxValue));
         return Result(n, out error);
+    }
+
+    /// <summary>
+    /// Takes one waiting connection from a non-blocking listening descriptor: the new descriptor (close-on-exec, in
+    /// blocking mode like any other connection here), or -1 with the reason (WouldBlock when none is waiting).
+    /// </summary>
+    public static int Accept(int listenFd, out SocketError error)
+    {
+        var fd = accept4(listenFd, 0, 0, 0x80000 /* SOCK_CLOEXEC */);
+        if (fd >= 0)
+        {
+            error = SocketError.Success;
+            return fd;
+        }
+        Result(-1, out error);
+        return -1;
     }
 
     /// <summary>Sets O_NONBLOCK on the descriptor, held against closing for the two calls.</summary>
@@ -56,6 +73,8 @@ internal static class NativeSocket
             103 => SocketError.ConnectionAborted,// ECONNABORTED
             110 => SocketError.TimedOut,         // ETIMEDOUT
             9 => SocketError.OperationAborted,   // EBADF: closed under us
+            24 or 23 => SocketError.TooManyOpenSockets, // EMFILE, ENFILE
+            105 or 12 => SocketError.NoBufferSpaceAvailable, // ENOBUFS, ENOMEM
             _ => SocketError.SocketError,
         };
         return 0;
@@ -69,6 +88,9 @@ internal static class NativeSocket
 
     [DllImport("libc", SetLastError = true)]
     private static extern int fcntl(int fd, int command, int argument);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int accept4(int fd, nint address, nint addressLength, int flags);
 
     [DllImport("libc", SetLastError = true)]
     private static extern nint recv(int fd, ref byte buffer, nint length, int flags);
