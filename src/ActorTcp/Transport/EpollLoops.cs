@@ -3,16 +3,20 @@ using System.Runtime.InteropServices;
 
 namespace ActorTcp.Transport;
 
-/// <summary>Told on the loop's thread what its socket is ready for: bytes (or an end, or an error) to read, room to write.</summary>
+/// <summary>
+/// Told on the loop's thread what its socket is ready for: bytes (or an end, or an error) to read, room to write;
+/// and whether the end or an error is among what there is to read (the peer's FIN, a reset), which stays so.
+/// </summary>
 internal interface IPollable
 {
-    void OnReady(bool readable, bool writable);
+    void OnReady(bool readable, bool writable, bool ended);
 }
 
 /// <summary>
 /// Readiness for many sockets from a few threads, as the C epoll server does it: one epoll instance and one thread
-/// per core, and per connection only a slot in a table. A socket is armed for one event at a time
-/// (EPOLLONESHOT), which is exactly the session's pull: it is armed again when the session asks for more. .NET's
+/// per core, and per connection only a slot in a table. A connection is registered once, edge-triggered: the loop
+/// tells it of each change (bytes came, room came back) and it remembers what it has not used yet, so a request
+/// costs no epoll_ctl at all. A listening socket is armed for one event at a time instead (EPOLLONESHOT). .NET's
 /// own asynchronous receive keeps about 750 bytes of state per socket while it waits (event args, an operation,
 /// the awaiting state machine); an idle connection here keeps none of it. Linux on x64.
 /// <para>
@@ -29,6 +33,7 @@ internal sealed class EpollLoops
     private const int EpollHup = 0x010;
     private const int EpollRdHup = 0x2000;
     private const int EpollOneShot = 1 << 30;
+    private const int EpollEdge = 1 << 31;
     private const int CtlAdd = 1;
     private const int CtlDel = 2;
     private const int CtlMod = 3;
@@ -73,8 +78,13 @@ internal sealed class EpollLoops
     /// <summary>A socket's place in the loops: which epoll holds it, and the token its events carry.</summary>
     public readonly record struct Registration(int Epoll, ulong Token);
 
-    /// <summary>Adds a socket, not yet armed.</summary>
-    public Registration Register(int fd, IPollable readable)
+    /// <summary>
+    /// Adds a socket. Not yet armed, for one event per <see cref="Arm"/>; or, with <paramref name="edges"/>, told
+    /// once of every change for good: bytes arrived (or the end, or an error), room to write came back. The owner
+    /// of an edge-triggered socket must remember what it was told and not yet used, for no second event comes
+    /// until something changes again; in exchange it never calls epoll_ctl again.
+    /// </summary>
+    public Registration Register(int fd, IPollable readable, bool edges = false)
     {
         int slot;
         uint generation;
@@ -94,7 +104,7 @@ internal sealed class EpollLoops
         }
         var registration = new Registration(_loops[(uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length].Epoll,
             (ulong)generation << 32 | (uint)slot);
-        var ev = new EpollEvent { Events = 0, Data = registration.Token };
+        var ev = new EpollEvent { Events = edges ? EpollIn | EpollRdHup | EpollOut | EpollEdge : 0, Data = registration.Token };
         if (epoll_ctl(registration.Epoll, CtlAdd, fd, ref ev) != 0)
         {
             Release(registration);
@@ -165,7 +175,8 @@ internal sealed class EpollLoops
                 }
                 var happened = events[i].Events;
                 pollable?.OnReady((happened & (EpollIn | EpollRdHup | EpollHup | EpollErr)) != 0,
-                    (happened & (EpollOut | EpollHup | EpollErr)) != 0);
+                    (happened & (EpollOut | EpollHup | EpollErr)) != 0,
+                    (happened & (EpollRdHup | EpollHup | EpollErr)) != 0);
             }
             loop.RunTurns(TurnsPerPass);
         }

@@ -81,7 +81,7 @@ internal sealed class SocketAcceptor : IDisposable, IPollable
     }
 
     /// <summary>Connections are waiting (on the loop's thread): takes a batch, then waits for the next.</summary>
-    public void OnReady(bool readable, bool writable)
+    public void OnReady(bool readable, bool writable, bool ended)
     {
         for (var i = 0; i < AcceptsPerEvent; i++)
         {

@@ -2,6 +2,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using Akka.Actor;
+using Akka.Dispatch;
 using Microsoft.Win32.SafeHandles;
 
 namespace ActorTcp.Transport;
@@ -18,6 +19,9 @@ internal sealed class SocketConnection : IConnection, IPollable
 {
     /// <summary>The most one read takes: bounds what a session is handed at once.</summary>
     private const int ReadSize = 16 * 1024;
+
+    /// <summary>Reads one turn makes at most for a socket that keeps coming back full, before other sockets' events.</summary>
+    private const int ReadsPerTurn = 4;
 
     /// <summary>How much unread input a graceful close reads away before letting go (so the kernel does not reset).</summary>
     private const int DiscardReads = 64;
@@ -41,10 +45,16 @@ internal sealed class SocketConnection : IConnection, IPollable
     private bool _peerFinished;
     private bool _gone;
 
-    // With the loops: what the socket is armed for (under the lock), and the write the kernel could not take at once,
-    // finished from the loop when there is room (only the session writes, one write at a time, so these are its).
-    private bool _readArmed;
-    private bool _writeArmed;
+    // With the loops, which tell of changes only (edge-triggered): whether bytes may be waiting (the loop said so and
+    // no read has found the socket empty since), whether a write waits for room, and how many events of each kind
+    // came, so that a read or a write racing with a new event sees it (all under the lock). Then the write the
+    // kernel could not take at once, finished from the loop when there is room (only the session writes, one write
+    // at a time, so these are its).
+    private bool _readable;
+    private bool _endSeen;
+    private int _readEvents;
+    private bool _awaitingRoom;
+    private int _writeEvents;
     private ReadOnlyMemory<byte> _pendingBytes;
     private SafeFileHandle? _pendingFile;
     private long _fileOffset;
@@ -52,6 +62,9 @@ internal sealed class SocketConnection : IConnection, IPollable
     private bool _nonBlocking;
 
     private enum Progress { Done, Blocked, Failed, FileEnded }
+
+    /// <summary>What one read found: the end or an error (Over), nothing (Empty), less than a buffer (Short), a full buffer.</summary>
+    private enum ReadOutcome { Over, Empty, Short, Full }
 
     public SocketConnection(Socket socket)
     {
@@ -74,91 +87,101 @@ internal sealed class SocketConnection : IConnection, IPollable
             _ = ReadLoopAsync();
             return;
         }
-        _registration = _loops.Register(_fd, this);
-        lock (this) ArmLocked();
+        // Registered under the lock, so that the first event (at once if bytes are already there) waits for it.
+        // The socket stays registered, and the descriptor is removed from epoll and closed under the same lock,
+        // so the loop can never be told about a number the kernel has already given to another connection.
+        lock (this) _registration = _loops.Register(_fd, this, edges: true);
     }
 
-    /// <summary>
-    /// Asks the epoll loop for the next readable moment. Only under the lock and only while the socket is open: the
-    /// descriptor is removed from epoll and closed under the same lock, so an arming can never reach a number the
-    /// kernel has already given to another connection.
-    /// </summary>
-    private void ArmLocked()
+    public void OnReady(bool readable, bool writable, bool ended)
     {
-        _readArmed = true;
-        RearmLocked();
-    }
-
-    /// <summary>One arming covers everything still awaited: an event disarms the socket for all of it (EPOLLONESHOT).</summary>
-    private void RearmLocked()
-    {
-        if (!_gone && (_readArmed || _writeArmed)) _loops!.Arm(_fd, _registration, _readArmed, _writeArmed);
-    }
-
-    public void OnReady(bool readable, bool writable)
-    {
-        bool readNow, writeNow;
+        bool writeNow = false;
+        int writeEvents;
         lock (this)
         {
             if (_gone) return;
-            readNow = readable && _readArmed;
-            writeNow = writable && _writeArmed;
-            if (readNow) _readArmed = false;
-            if (writeNow) _writeArmed = false;
-            // What this event did not answer is still awaited.
-            if (_readArmed || _writeArmed) RearmLocked();
+            if (readable)
+            {
+                _readable = true;
+                _readEvents++;
+            }
+            // The client's FIN (or a reset) is queued behind whatever bytes came with it, and brings no second event.
+            if (ended) _endSeen = true;
+            if (writable)
+            {
+                _writeEvents++;
+                writeNow = _awaitingRoom;
+                _awaitingRoom = false;
+            }
+            writeEvents = _writeEvents;
         }
-        if (writeNow) OnWritable();
-        if (readNow) OnReadable();
+        if (writeNow) OnWritable(writeEvents);
+        if (readable) PumpReads();
     }
 
-    /// <summary>Waits for the next readable moment again, after the session asked for bytes while none was awaited.</summary>
+    /// <summary>The session asked for bytes while none was being read: read now if the socket may have some.</summary>
     private void WaitForBytes()
     {
         if (_loops is null) _ = ReadLoopAsync();
-        else lock (this) ArmLocked();
+        else PumpReads();
     }
 
-    /// <summary>The epoll loop says the socket is readable (one event per arming).</summary>
-    private void OnReadable()
+    /// <summary>
+    /// Reads while the session wants bytes and the socket may have some. A read shorter than the buffer took all
+    /// there was, and bytes that come after it bring a new event; a read that raced with a new event leaves the
+    /// socket marked readable, and so does a known end (the read that finds it is still to come).
+    /// </summary>
+    private void PumpReads()
     {
-        bool discard;
-        lock (this)
+        for (var i = 0; i < ReadsPerTurn; i++)
         {
-            if (_gone) return;
-            discard = _halfClosed;
-            if (!_demand.TryTake(discard)) return;
+            bool discard;
+            int events;
+            lock (this)
+            {
+                if (_gone || !_readable) return;
+                discard = _halfClosed;
+                if (!_demand.TryTake(discard)) return;
+                events = _readEvents;
+            }
+            ReadOutcome outcome;
+            try
+            {
+                outcome = ReadOnce(discard);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                Gone(CloseKind.Error);
+                return;
+            }
+            if (outcome == ReadOutcome.Over) return;
+            lock (this)
+            {
+                if (outcome != ReadOutcome.Full && !_endSeen && events == _readEvents) _readable = false;
+                // The session asks for the next read when it has dealt with this one (unless it already has).
+                _demand.AfterDelivery();
+                if (!_demand.Wanted) return;
+            }
         }
-        try
-        {
-            if (!ReadOnce(discard)) return;
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            Gone(CloseKind.Error);
-            return;
-        }
-        lock (this)
-        {
-            // The session asks for the next read when it has dealt with this one; until then nothing is awaited.
-            _demand.AfterDelivery();
-            if (_demand.Wanted) ArmLocked();
-        }
+        // A client that keeps the socket full: the rest waits for the loop's next pass, after other sockets' events.
+        _loops!.Execute(new ActionRunnable(PumpReads));
     }
 
     public bool Write(ReadOnlyMemory<byte> data)
     {
         if (_loops is null) return WriteWithoutLoops(data);
         _pendingBytes = data;
-        switch (PushBytes())
+        while (true)
         {
-            case Progress.Blocked:
-                AwaitRoom();
-                return false;
-            default:
-                // Sent, or the connection is gone and the session hears so by Closed.
-                _pendingBytes = default;
-                return true;
+            var events = Volatile.Read(ref _writeEvents);
+            if (PushBytes() == Progress.Blocked)
+            {
+                if (AwaitRoom(events)) return false;
+                continue;
+            }
+            // Sent, or the connection is gone and the session hears so by Closed.
+            _pendingBytes = default;
+            return true;
         }
     }
 
@@ -176,11 +199,16 @@ internal sealed class SocketConnection : IConnection, IPollable
         _pendingFile = file;
         _fileOffset = offset;
         _fileLeft = count;
-        switch (PushFile())
+        Progress progress;
+        while (true)
         {
-            case Progress.Blocked:
-                AwaitRoom();
-                return false;
+            var events = Volatile.Read(ref _writeEvents);
+            progress = PushFile();
+            if (progress != Progress.Blocked) break;
+            if (AwaitRoom(events)) return false;
+        }
+        switch (progress)
+        {
             case Progress.FileEnded:
                 _pendingFile = null;
                 _session.Tell(FileEnded.Instance, ActorRefs.NoSender);
@@ -195,30 +223,32 @@ internal sealed class SocketConnection : IConnection, IPollable
         }
     }
 
-    /// <summary>The kernel's buffer is full: the loop finishes the write when the socket has room again.</summary>
-    private void AwaitRoom()
+    /// <summary>
+    /// The kernel's buffer is full: the loop finishes the write when the socket has room again. False when room
+    /// came back since <paramref name="eventsBefore"/> was read (its event is used up): push again at once.
+    /// </summary>
+    private bool AwaitRoom(int eventsBefore)
     {
         lock (this)
         {
+            if (_writeEvents != eventsBefore) return false;
             _sending = true;
-            _writeArmed = true;
-            RearmLocked();
+            _awaitingRoom = true;
+            return true;
         }
     }
 
-    private void OnWritable()
+    private void OnWritable(int events)
     {
-        var progress = _pendingFile is null ? PushBytes() : PushFile();
-        if (progress == Progress.Failed) return;
-        if (progress == Progress.Blocked)
+        Progress progress;
+        while (true)
         {
-            lock (this)
-            {
-                _writeArmed = true;
-                RearmLocked();
-            }
-            return;
+            progress = _pendingFile is null ? PushBytes() : PushFile();
+            if (progress != Progress.Blocked) break;
+            if (AwaitRoom(events)) return;
+            events = Volatile.Read(ref _writeEvents);
         }
+        if (progress == Progress.Failed) return;
         _pendingBytes = default;
         _pendingFile = null;
         bool fin;
@@ -449,7 +479,7 @@ internal sealed class SocketConnection : IConnection, IPollable
                     // parks, and ResumeReading restarts it; parking costs nothing per read.
                     if (!_demand.TryTake(discard)) return;
                 }
-                if (!ReadOnce(discard)) return;
+                if (ReadOnce(discard) == ReadOutcome.Over) return;
             }
         }
         catch (SocketException e)
@@ -462,32 +492,33 @@ internal sealed class SocketConnection : IConnection, IPollable
         }
     }
 
-    /// <summary>One non-blocking read; false when the loop is over (end of stream or an error).</summary>
-    private bool ReadOnce(bool discard)
+    /// <summary>One non-blocking read, handed to the session (unless only looking for the client's FIN).</summary>
+    private ReadOutcome ReadOnce(bool discard)
     {
         var buffer = t_readBuffer ??= new byte[ReadSize];
         var n = ReceiveNow(buffer, out var error);
         if (error == SocketError.WouldBlock)
         {
             if (!discard) lock (this) _demand.Restore();
-            return true;
+            return ReadOutcome.Empty;
         }
         if (error != SocketError.Success)
         {
             Gone(Classify(error));
-            return false;
+            return ReadOutcome.Over;
         }
         if (n == 0)
         {
             OnEndOfStream();
-            return false;
+            return ReadOutcome.Over;
         }
+        var outcome = n == buffer.Length ? ReadOutcome.Full : ReadOutcome.Short;
         // Once we are closing, what the client still sends is read only to find its FIN.
-        if (discard) return true;
+        if (discard) return outcome;
         var copy = ArrayPool<byte>.Shared.Rent(n);
         buffer.AsSpan(0, n).CopyTo(copy);
         _session.Tell(new Received(copy, n), ActorRefs.NoSender);
-        return true;
+        return outcome;
     }
 
     private void OnEndOfStream()

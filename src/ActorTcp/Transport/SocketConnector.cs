@@ -129,7 +129,7 @@ internal sealed class SocketConnector : IPollable
     }
 
     /// <summary>The loop says the connect has finished: its outcome is the socket's pending error.</summary>
-    public void OnReady(bool readable, bool writable)
+    public void OnReady(bool readable, bool writable, bool ended)
     {
         // Settled first, so that a cancel cannot close the descriptor while its error is read.
         if (TryFinish()) Settle(PendingError());
