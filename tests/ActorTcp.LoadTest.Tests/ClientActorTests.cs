@@ -24,7 +24,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Download, Framing = Framing.Binary, File = "a b.txt" });
-        var client = ChildActorOf(ClientActor.Props(0, run));
+        var client = MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
 
@@ -53,7 +53,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo });
-        ChildActorOf(ClientActor.Props(0, run));
+        MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
 
@@ -71,7 +71,7 @@ public sealed class ClientActorTests : TestKit
         using var listener = Listen(out int port);
         var options = new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1), Reconnect = true };
         var run = Run(options);
-        var client = ChildActorOf(ClientActor.Props(0, run));
+        var client = MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
 
         using (var first = await listener.AcceptAsync(cancel.Token))
@@ -95,6 +95,41 @@ public sealed class ClientActorTests : TestKit
         Assert.Equal(1, run.Metrics.Reconnects);
         Assert.Equal(1, run.Metrics.OpCount(Op.Reconnect));
         Assert.Equal(2, run.Metrics.Connected);
+        Assert.Equal(0, run.HeartbeatClock.Registered + run.CheckClock.Registered);
+    }
+
+    [Fact]
+    public async Task Idle_client_pings_once_per_heartbeat_and_stops_beating_once_disconnected()
+    {
+        using var listener = Listen(out int port);
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromMilliseconds(300) });
+        MakeClient(run, 0);
+        using var cancel = new CancellationTokenSource(Patience);
+        using (var server = await listener.AcceptAsync(cancel.Token))
+        {
+            await GreetAsync(server, cancel.Token);
+
+            Assert.Equal("PING\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 5, cancel.Token)));
+            // Named, it beats on the heartbeat clock only.
+            Assert.Equal((1, 0), (run.HeartbeatClock.Registered, run.CheckClock.Registered));
+            await SendAsync(server, cancel.Token, "PONG\n"u8.ToArray());
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < 4; i++)
+            {
+                Assert.Equal("PING\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 5, cancel.Token)));
+                await SendAsync(server, cancel.Token, "PONG\n"u8.ToArray());
+            }
+            // Never early on average; a busy machine may make it late.
+            Assert.InRange(watch.Elapsed.TotalMilliseconds / 4, 270, 600);
+            server.Shutdown(SocketShutdown.Both);
+        }
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(5, run.Metrics.OpCount(Op.Ping));
+        // Off both clocks: nothing more is sent to it.
+        Assert.Equal(0, run.HeartbeatClock.Registered);
+        Assert.Equal(0, run.CheckClock.Registered);
     }
 
     [Fact]
@@ -102,7 +137,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1) });
-        ChildActorOf(ClientActor.Props(0, run));
+        MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         using (var server = await listener.AcceptAsync(cancel.Token))
         {
@@ -123,7 +158,7 @@ public sealed class ClientActorTests : TestKit
         const int Payload = 8 * 1024 * 1024;
         var options = new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Pipeline = 2, Payload = Payload };
         var run = Run(options);
-        var client = ChildActorOf(ClientActor.Props(0, run));
+        var client = MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
         await GreetAsync(server, cancel.Token);
@@ -150,7 +185,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Churn });
-        var client = ChildActorOf(ClientActor.Props(0, run));
+        var client = MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         for (var cycle = 1; cycle <= 4; cycle++)
         {
@@ -201,7 +236,7 @@ public sealed class ClientActorTests : TestKit
 
             var options = new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Timeout = TimeSpan.FromMilliseconds(500) };
             var run = Run(options);
-            ChildActorOf(ClientActor.Props(0, run));
+            MakeClient(run, 0);
 
             var finished = await ExpectMsgAsync<ClientFinished>(Patience);
             Assert.False(finished.Succeeded);
@@ -222,7 +257,7 @@ public sealed class ClientActorTests : TestKit
         {
         }
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo });
-        ChildActorOf(ClientActor.Props(0, run));
+        MakeClient(run, 0);
 
         var finished = await ExpectMsgAsync<ClientFinished>(Patience);
         Assert.False(finished.Succeeded);
@@ -235,7 +270,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Dialog, SourceIps = 3 });
-        ChildActorOf(ClientActor.Props(1, run));
+        MakeClient(run, 1);
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
 
@@ -250,6 +285,14 @@ public sealed class ClientActorTests : TestKit
         var finished = await ExpectMsgAsync<ClientFinished>(Patience);
         Assert.True(finished.Succeeded, string.Join(", ", run.Metrics.Errors.Keys));
         Assert.Equal(1, run.Metrics.OpCount(Op.Cycle));
+    }
+
+    /// <summary>Client <paramref name="index"/> of <paramref name="run"/>, made as the driver makes it (the run's Props, then its index).</summary>
+    private IActorRef MakeClient(RunContext run, int index)
+    {
+        var client = ChildActorOf(ClientActor.Props(run));
+        client.Tell(new StartClient(index));
+        return client;
     }
 
     /// <summary>A run's shared context, its clients on their own mailbox as the generator runs them.</summary>
