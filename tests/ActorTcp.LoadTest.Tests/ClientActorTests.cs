@@ -133,6 +133,59 @@ public sealed class ClientActorTests : TestKit
     }
 
     [Fact]
+    public async Task An_err_line_the_server_does_not_follow_with_a_close_is_a_wrong_reply_once_its_grace_is_over()
+    {
+        using var listener = Listen(out int port);
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Payload = 4 });
+        MakeClient(run, 0);
+        using var cancel = new CancellationTokenSource(Patience);
+        using var server = await listener.AcceptAsync(cancel.Token);
+        await GreetAsync(server, cancel.Token);
+        Assert.Equal("ECHO abcd\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 10, cancel.Token)));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await SendAsync(server, cancel.Token, "ERR no\n"u8.ToArray());
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(1, Assert.Single(run.Metrics.Errors, e => e.Key == ErrorKinds.WrongReply).Value);
+        // Not before the 2 s the server is given to close after its ERR line.
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(1.9), $"failed after {watch.Elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public async Task An_err_grace_of_a_connection_that_is_gone_does_not_cut_short_the_grace_of_the_next()
+    {
+        using var listener = Listen(out int port);
+        var options = new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1), Reconnect = true };
+        var run = Run(options);
+        MakeClient(run, 0);
+        using var cancel = new CancellationTokenSource(Patience);
+        System.Diagnostics.Stopwatch firstErr;
+        using (var first = await listener.AcceptAsync(cancel.Token))
+        {
+            await GreetAsync(first, cancel.Token);
+            firstErr = System.Diagnostics.Stopwatch.StartNew();
+            await SendAsync(first, cancel.Token, "ERR server shutting down\n"u8.ToArray());
+            first.Shutdown(SocketShutdown.Both);
+        }
+        using var second = await listener.AcceptAsync(cancel.Token);
+        await GreetAsync(second, cancel.Token);
+
+        // An ERR on the new connection while the first connection's grace would still run for another second.
+        var wait = TimeSpan.FromSeconds(1) - firstErr.Elapsed;
+        Assert.True(wait > TimeSpan.Zero, $"reconnecting took {firstErr.Elapsed.TotalMilliseconds:F0} ms");
+        await Task.Delay(wait, cancel.Token);
+        var secondErr = System.Diagnostics.Stopwatch.StartNew();
+        await SendAsync(second, cancel.Token, "ERR no\n"u8.ToArray());
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(1, Assert.Single(run.Metrics.Errors, e => e.Key == ErrorKinds.WrongReply).Value);
+        // Its own 2 s, not what was left of the first connection's.
+        Assert.True(secondErr.Elapsed >= TimeSpan.FromSeconds(1.9), $"failed after {secondErr.Elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
     public async Task Without_reconnect_a_close_by_the_server_is_an_error()
     {
         using var listener = Listen(out int port);
