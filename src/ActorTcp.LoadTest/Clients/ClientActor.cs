@@ -33,8 +33,8 @@ internal sealed record ClientFinished(int Index, bool Succeeded);
 /// <remarks>
 /// Lean on purpose, as tens of thousands of them share one process: one <see cref="Props"/> for every client of a run,
 /// no Akka timers (time comes as <see cref="Beat"/> from the run's shared <see cref="ClientClock"/>s, or, for the rare
-/// error grace and reconnect backoff, as one scheduled message that is checked against the latest one asked for
-/// instead of cancelled), and no <c>Become</c> (a state field instead: the first <c>Become</c> gives an actor a
+/// error grace and reconnect backoff, as one scheduled message, cancelled when it is no longer wanted and checked
+/// against the latest one asked for, since a cancel can lose the race with the delivery), and no <c>Become</c> (a state field instead: the first <c>Become</c> gives an actor a
 /// behaviour stack and the watch sets that come with it).
 /// </remarks>
 internal sealed class ClientActor : UntypedActor
