@@ -6,6 +6,7 @@
 #
 #   bench/loadgen-footprint.sh                                  # 19,000 idle clients, 2 servers, ramp 5000/s
 #   bench/loadgen-footprint.sh --clients 5000 --servers 1 --loadgen /path/to/ActorTcp.LoadTest --no-build
+#   bench/loadgen-footprint.sh --max-connecting 2048              # the generator's bound on handshakes in flight
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,6 +14,7 @@ CLIENTS=19000
 SERVERS_N=2
 RAMP=5000
 SOURCE_IPS=4
+MAX_CONNECTING=""
 DURATION=20
 BUILD=1
 OUT=""
@@ -24,6 +26,7 @@ while [[ $# -gt 0 ]]; do
     --servers) SERVERS_N=$2; shift ;;
     --ramp) RAMP=$2; shift ;;
     --source-ips) SOURCE_IPS=$2; shift ;;
+    --max-connecting) MAX_CONNECTING=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --loadgen) LOADGEN=$2; shift ;;
     --server-dll) SERVER_DLL=$2; shift ;;
@@ -82,6 +85,7 @@ pid_list=$(IFS=,; echo "${SERVER_PIDS[*]}")
 args=(--port "$port_list" --server-pid "$pid_list" --scenario idle --clients "$CLIENTS" --ramp "$RAMP"
       --source-ips "$SOURCE_IPS" --heartbeat 5s --ramp-timeout 60s --warmup 2s --duration "${DURATION}s"
       --json "$OUT/idle.json" --no-live)
+[[ -n $MAX_CONNECTING ]] && args+=(--max-connecting "$MAX_CONNECTING")
 echo "$LOADGEN ${args[*]}" >> "$OUT/commands.txt"
 echo "ActorTcp.LoadTest ${args[*]}" >&2
 rc=0

@@ -24,7 +24,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Download, Framing = Framing.Binary, File = "a b.txt" });
-        var client = ChildActorOf(ClientActor.Props(0, run));
+        var client = MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
 
@@ -53,7 +53,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo });
-        ChildActorOf(ClientActor.Props(0, run));
+        MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
 
@@ -71,7 +71,7 @@ public sealed class ClientActorTests : TestKit
         using var listener = Listen(out int port);
         var options = new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1), Reconnect = true };
         var run = Run(options);
-        var client = ChildActorOf(ClientActor.Props(0, run));
+        var client = MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
 
         using (var first = await listener.AcceptAsync(cancel.Token))
@@ -95,6 +95,94 @@ public sealed class ClientActorTests : TestKit
         Assert.Equal(1, run.Metrics.Reconnects);
         Assert.Equal(1, run.Metrics.OpCount(Op.Reconnect));
         Assert.Equal(2, run.Metrics.Connected);
+        Assert.Equal(0, run.HeartbeatClock.Registered + run.CheckClock.Registered);
+    }
+
+    [Fact]
+    public async Task Idle_client_pings_once_per_heartbeat_and_stops_beating_once_disconnected()
+    {
+        using var listener = Listen(out int port);
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromMilliseconds(300) });
+        MakeClient(run, 0);
+        using var cancel = new CancellationTokenSource(Patience);
+        using (var server = await listener.AcceptAsync(cancel.Token))
+        {
+            await GreetAsync(server, cancel.Token);
+
+            Assert.Equal("PING\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 5, cancel.Token)));
+            // Named, it beats on the heartbeat clock only.
+            Assert.Equal((1, 0), (run.HeartbeatClock.Registered, run.CheckClock.Registered));
+            await SendAsync(server, cancel.Token, "PONG\n"u8.ToArray());
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < 4; i++)
+            {
+                Assert.Equal("PING\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 5, cancel.Token)));
+                await SendAsync(server, cancel.Token, "PONG\n"u8.ToArray());
+            }
+            // Never early on average; a busy machine may make it late.
+            Assert.InRange(watch.Elapsed.TotalMilliseconds / 4, 270, 600);
+            server.Shutdown(SocketShutdown.Both);
+        }
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(5, run.Metrics.OpCount(Op.Ping));
+        // Off both clocks: nothing more is sent to it.
+        Assert.Equal(0, run.HeartbeatClock.Registered);
+        Assert.Equal(0, run.CheckClock.Registered);
+    }
+
+    [Fact]
+    public async Task An_err_line_the_server_does_not_follow_with_a_close_is_a_wrong_reply_once_its_grace_is_over()
+    {
+        using var listener = Listen(out int port);
+        var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Payload = 4 });
+        MakeClient(run, 0);
+        using var cancel = new CancellationTokenSource(Patience);
+        using var server = await listener.AcceptAsync(cancel.Token);
+        await GreetAsync(server, cancel.Token);
+        Assert.Equal("ECHO abcd\n", Encoding.UTF8.GetString(await ReadExactlyAsync(server, 10, cancel.Token)));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await SendAsync(server, cancel.Token, "ERR no\n"u8.ToArray());
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(1, Assert.Single(run.Metrics.Errors, e => e.Key == ErrorKinds.WrongReply).Value);
+        // Not before the 2 s the server is given to close after its ERR line.
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(1.9), $"failed after {watch.Elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public async Task An_err_grace_of_a_connection_that_is_gone_does_not_cut_short_the_grace_of_the_next()
+    {
+        using var listener = Listen(out int port);
+        var options = new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1), Reconnect = true };
+        var run = Run(options);
+        MakeClient(run, 0);
+        using var cancel = new CancellationTokenSource(Patience);
+        System.Diagnostics.Stopwatch firstErr;
+        using (var first = await listener.AcceptAsync(cancel.Token))
+        {
+            await GreetAsync(first, cancel.Token);
+            firstErr = System.Diagnostics.Stopwatch.StartNew();
+            await SendAsync(first, cancel.Token, "ERR server shutting down\n"u8.ToArray());
+            first.Shutdown(SocketShutdown.Both);
+        }
+        using var second = await listener.AcceptAsync(cancel.Token);
+        await GreetAsync(second, cancel.Token);
+
+        // An ERR on the new connection while the first connection's grace would still run for another second.
+        var wait = TimeSpan.FromSeconds(1) - firstErr.Elapsed;
+        Assert.True(wait > TimeSpan.Zero, $"reconnecting took {firstErr.Elapsed.TotalMilliseconds:F0} ms");
+        await Task.Delay(wait, cancel.Token);
+        var secondErr = System.Diagnostics.Stopwatch.StartNew();
+        await SendAsync(second, cancel.Token, "ERR no\n"u8.ToArray());
+
+        var finished = await ExpectMsgAsync<ClientFinished>(Patience);
+        Assert.False(finished.Succeeded);
+        Assert.Equal(1, Assert.Single(run.Metrics.Errors, e => e.Key == ErrorKinds.WrongReply).Value);
+        // Its own 2 s, not what was left of the first connection's.
+        Assert.True(secondErr.Elapsed >= TimeSpan.FromSeconds(1.9), $"failed after {secondErr.Elapsed.TotalMilliseconds:F0} ms");
     }
 
     [Fact]
@@ -102,7 +190,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Idle, Heartbeat = TimeSpan.FromHours(1) });
-        ChildActorOf(ClientActor.Props(0, run));
+        MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         using (var server = await listener.AcceptAsync(cancel.Token))
         {
@@ -123,7 +211,7 @@ public sealed class ClientActorTests : TestKit
         const int Payload = 8 * 1024 * 1024;
         var options = new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Pipeline = 2, Payload = Payload };
         var run = Run(options);
-        var client = ChildActorOf(ClientActor.Props(0, run));
+        var client = MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
         await GreetAsync(server, cancel.Token);
@@ -150,7 +238,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Churn });
-        var client = ChildActorOf(ClientActor.Props(0, run));
+        var client = MakeClient(run, 0);
         using var cancel = new CancellationTokenSource(Patience);
         for (var cycle = 1; cycle <= 4; cycle++)
         {
@@ -201,7 +289,7 @@ public sealed class ClientActorTests : TestKit
 
             var options = new LoadOptions { Ports = [port], Scenario = Scenario.Echo, Timeout = TimeSpan.FromMilliseconds(500) };
             var run = Run(options);
-            ChildActorOf(ClientActor.Props(0, run));
+            MakeClient(run, 0);
 
             var finished = await ExpectMsgAsync<ClientFinished>(Patience);
             Assert.False(finished.Succeeded);
@@ -222,7 +310,7 @@ public sealed class ClientActorTests : TestKit
         {
         }
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Echo });
-        ChildActorOf(ClientActor.Props(0, run));
+        MakeClient(run, 0);
 
         var finished = await ExpectMsgAsync<ClientFinished>(Patience);
         Assert.False(finished.Succeeded);
@@ -235,7 +323,7 @@ public sealed class ClientActorTests : TestKit
     {
         using var listener = Listen(out int port);
         var run = Run(new LoadOptions { Ports = [port], Scenario = Scenario.Dialog, SourceIps = 3 });
-        ChildActorOf(ClientActor.Props(1, run));
+        MakeClient(run, 1);
         using var cancel = new CancellationTokenSource(Patience);
         using var server = await listener.AcceptAsync(cancel.Token);
 
@@ -250,6 +338,14 @@ public sealed class ClientActorTests : TestKit
         var finished = await ExpectMsgAsync<ClientFinished>(Patience);
         Assert.True(finished.Succeeded, string.Join(", ", run.Metrics.Errors.Keys));
         Assert.Equal(1, run.Metrics.OpCount(Op.Cycle));
+    }
+
+    /// <summary>Client <paramref name="index"/> of <paramref name="run"/>, made as the driver makes it (the run's Props, then its index).</summary>
+    private IActorRef MakeClient(RunContext run, int index)
+    {
+        var client = ChildActorOf(ClientActor.Props(run));
+        client.Tell(new StartClient(index));
+        return client;
     }
 
     /// <summary>A run's shared context, its clients on their own mailbox as the generator runs them.</summary>

@@ -34,7 +34,8 @@ public sealed class ClientAllocationTests : TestKit
         {
             Mailbox = ClientMailbox.Register(Sys),
         };
-        var client = ChildActorOf(ClientActor.Props(0, run));
+        var client = ChildActorOf(ClientActor.Props(run));
+        client.Tell(new StartClient(0));
         using var server = listener.Accept();
         var echoing = new Thread(() => Echo(server)) { IsBackground = true, Name = "echo server" };
         echoing.Start();

@@ -37,6 +37,32 @@ public sealed class ClientMailboxTests
     }
 
     [Fact]
+    public void A_ring_that_wraps_around_and_then_grows_keeps_first_in_first_out()
+    {
+        var queue = new ClientMessageQueue();
+        var taken = new List<object>();
+        void Put(int n) => queue.Enqueue(ActorRefs.Nobody, new Envelope(n, ActorRefs.NoSender));
+        void Take(int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                Assert.True(queue.TryDequeue(out var e));
+                taken.Add(e.Message);
+            }
+        }
+
+        Put(0); Put(1); Put(2);
+        Take(2);
+        // The next four wrap past the end of the first ring of four; the fifth makes it grow while wrapped.
+        Put(3); Put(4); Put(5); Put(6); Put(7);
+        Assert.Equal(6, queue.Count);
+        Take(6);
+
+        Assert.Equal(Enumerable.Range(0, 8).Cast<object>(), taken);
+        Assert.False(queue.TryDequeue(out _));
+    }
+
+    [Fact]
     public void Clean_up_hands_what_is_left_to_dead_letters_in_order()
     {
         var queue = new ClientMessageQueue();

@@ -15,6 +15,12 @@ internal sealed record StopClient
     public static readonly StopClient Instance = new();
 }
 
+/// <summary>
+/// A client's first message, from whoever made it: which client of the run it is. Every client of a run is made from
+/// the same <see cref="ClientActor.Props"/>, so what differs between them comes in this message.
+/// </summary>
+internal sealed record StartClient(int Index);
+
 /// <summary>Sent to the parent exactly once, after the client's connection is gone.</summary>
 internal sealed record ClientFinished(int Index, bool Succeeded);
 
@@ -24,40 +30,58 @@ internal sealed record ClientFinished(int Index, bool Succeeded);
 /// dialog, then its scenario. Every reply is checked against what the protocol promises (by
 /// <see cref="ReplyChecker"/>); anything else is counted as an error by kind, never dropped.
 /// </summary>
-internal sealed class ClientActor : UntypedActor, IWithTimers
+/// <remarks>
+/// Lean on purpose, as tens of thousands of them share one process: one <see cref="Props"/> for every client of a run,
+/// no Akka timers (time comes as <see cref="Beat"/> from the run's shared <see cref="ClientClock"/>s, or, for the rare
+/// error grace and reconnect backoff, as one scheduled message, cancelled when it is no longer wanted and checked
+/// against the latest one asked for, since a cancel can lose the race with the delivery), and no <c>Become</c> (a state field instead: the first <c>Become</c> gives an actor a
+/// behaviour stack and the watch sets that come with it).
+/// </remarks>
+internal sealed class ClientActor : UntypedActor
 {
     private readonly record struct Pending(Expect Kind, long Sent);
 
-    private sealed record Tick
+    private enum State
     {
-        public static readonly Tick Instance = new();
+        NotStarted,
+        Connecting,
+        Open,
+        WaitingToReconnect,
+        Finished,
     }
 
-    private sealed record ErrGrace
-    {
-        public static readonly ErrGrace Instance = new();
-    }
+    /// <summary>The ERR grace of this client's <paramref name="Serial"/>-th ERR line is over.</summary>
+    private sealed record ErrGrace(int Serial);
 
-    private sealed record ReconnectNow
-    {
-        public static readonly ReconnectNow Instance = new();
-    }
-
-    private sealed record ConnectTimedOut
-    {
-        public static readonly ConnectTimedOut Instance = new();
-    }
+    /// <summary>The backoff of this client's <paramref name="Serial"/>-th reconnect wait is over.</summary>
+    private sealed record ReconnectNow(int Serial);
 
     private static readonly TimeSpan ErrGracePeriod = TimeSpan.FromSeconds(2);
 
-    private readonly int _index;
     private readonly RunContext _run;
     private readonly LoadMetrics _metrics;
-    private readonly Scenario _scenario;
-    private readonly string _name;
-    private readonly ReplyChecker _checker;
     private readonly Queue<Pending> _pending = new();
     private readonly IActorRefProvider _provider;
+
+    // Set by StartClient.
+    private int _index;
+    private Scenario _scenario;
+    private string _name = "";
+    private ReplyChecker _checker = null!;
+
+    private State _state;
+
+    // The shared clock this client is registered with (null: none), and its slot there.
+    private ClientClock? _clock;
+    private int _slot;
+
+    // Which ERR grace and which reconnect backoff are the latest; a scheduled message of an earlier one means nothing.
+    private int _errSerial;
+    private int _reconnectSerial;
+
+    // The one scheduled message there can be (an ERR grace and a reconnect wait never overlap), to cancel when the
+    // client lets its connection go or stops; null when there is none.
+    private ICancelable? _later;
 
     // The connection of this cycle: its events come from _tag; any other sender's are from an earlier connection.
     private ConnectionTag? _tag;
@@ -87,63 +111,92 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
     // When the download in progress last received bytes.
     private long _downloadProgress;
 
-    public ClientActor(int index, RunContext run)
+    public ClientActor(RunContext run)
     {
-        _index = index;
         _run = run;
         _metrics = run.Metrics;
-        _scenario = run.ScenarioOf(index);
-        _name = run.Options.NamePrefix + index;
-        _checker = new ReplyChecker(
-            ReplyReader.For(run.Options.Framing == Framing.Binary, run.MaxReplyBytes),
-            Encoding.UTF8.GetBytes(Replies.Hello(_name)), run.EchoPayload, run.ExpectedFile, run.ExpectedSha256);
         _provider = ((ExtendedActorSystem)Context.System).Provider;
     }
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    // A producer, not an expression: tens of thousands of clients are made per run, and an expression is built and
-    // taken apart for each.
-    public static Props Props(int index, RunContext run)
+    /// <summary>
+    /// The Props of every client of <paramref name="run"/>: make them once per run (each client tells apart by
+    /// <see cref="StartClient"/>). A producer, not an expression: an expression is built and taken apart per use.
+    /// </summary>
+    public static Props Props(RunContext run)
     {
-        var props = Akka.Actor.Props.CreateBy(new Producer(index, run));
+        var props = Akka.Actor.Props.CreateBy(new Producer(run));
         if (run.Dispatcher is { } dispatcher) props = props.WithDispatcher(dispatcher);
         return run.Mailbox is { } mailbox ? props.WithMailbox(mailbox) : props;
     }
 
-    private sealed class Producer(int index, RunContext run) : IIndirectActorProducer
+    private sealed class Producer(RunContext run) : IIndirectActorProducer
     {
         public Type ActorType => typeof(ClientActor);
 
-        public ActorBase Produce() => new ClientActor(index, run);
+        public ActorBase Produce() => new ClientActor(run);
 
         public void Release(ActorBase actor)
         {
         }
     }
 
-    protected override void PreStart()
+    private void Begin(int index)
     {
-        var options = _run.Options;
-        if (_scenario == Scenario.Idle)
-        {
-            // Staggered, so that thousands of clients do not PING in the same millisecond.
-            var offset = TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * options.Heartbeat.Ticks));
-            Timers.StartPeriodicTimer("tick", Tick.Instance, offset, options.Heartbeat);
-        }
-        else
-        {
-            var period = TimeSpan.FromTicks(Math.Clamp(options.Timeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond));
-            Timers.StartPeriodicTimer("tick", Tick.Instance, period);
-        }
+        _index = index;
+        _scenario = _run.ScenarioOf(index);
+        _name = _run.Options.NamePrefix + index;
+        _checker = new ReplyChecker(
+            ReplyReader.For(_run.Options.Framing == Framing.Binary, _run.MaxReplyBytes),
+            Encoding.UTF8.GetBytes(Replies.Hello(_name)), _run.EchoPayload, _run.ExpectedFile, _run.ExpectedSha256);
         Connect();
     }
 
     protected override void PostStop()
     {
-        // Stopped from outside (a crash, the system going down): the socket goes with the client.
+        // Stopped from outside (a crash, the system going down): the socket goes with the client, and so does its beat.
+        LeaveClock();
+        CancelLater();
         _connector?.Cancel();
         _connection?.Abort();
+    }
+
+    /// <summary>
+    /// Beats from <paramref name="clock"/> from now on (at a random phase of its period, so that thousands of clients
+    /// do not beat in the same millisecond); staying on the clock it is on already keeps its phase.
+    /// </summary>
+    private void JoinClock(ClientClock clock)
+    {
+        if (ReferenceEquals(_clock, clock))
+        {
+            return;
+        }
+        LeaveClock();
+        _slot = clock.Register(Self, Random.Shared.NextDouble());
+        _clock = clock;
+    }
+
+    /// <summary>Sends <paramref name="message"/> to this client after <paramref name="delay"/>, in place of the one scheduled before.</summary>
+    private void Later(TimeSpan delay, object message)
+    {
+        CancelLater();
+        _later = new Cancelable(Context.System.Scheduler);
+        // What the rule asks is done: the message is cancelled when the connection goes, in Finish and in PostStop.
+        // IWithTimers, which it suggests, is the ~550 B per client this actor does without.
+#pragma warning disable AK1004
+        Context.System.Scheduler.ScheduleTellOnce(delay, Self, message, Self, _later);
+#pragma warning restore AK1004
+    }
+
+    private void CancelLater()
+    {
+        _later?.Cancel();
+        _later = null;
+    }
+
+    private void LeaveClock()
+    {
+        _clock?.Unregister(Self, _slot);
+        _clock = null;
     }
 
     private void Connect()
@@ -157,15 +210,47 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
         _checker.Reset();
         Interlocked.Increment(ref _metrics.ConnectsStarted);
         _tag = new ConnectionTag(Self, _provider);
-        Timers.StartSingleTimer("connect", ConnectTimedOut.Instance, _run.Options.Timeout);
-        Become(Connecting);
+        // Until its dialog is done, the client looks at its connect and handshake deadlines on the check clock.
+        JoinClock(_run.CheckClock);
+        _state = State.Connecting;
         _connector = SocketConnector.Connect(_run.Remote(_index), _run.Local(_index), _tag);
     }
 
     private bool FromCurrentConnection => _tag is not null && ReferenceEquals(Sender, _tag);
 
-    // Before the first connect (PreStart moves on at once).
-    protected override void OnReceive(object message) => Unhandled(message);
+    protected override void OnReceive(object message)
+    {
+        switch (_state)
+        {
+            case State.NotStarted:
+                NotStarted(message);
+                break;
+            case State.Connecting:
+                Connecting(message);
+                break;
+            case State.Open:
+                Open(message);
+                break;
+            case State.WaitingToReconnect:
+                WaitingToReconnect(message);
+                break;
+            default:
+                Finished(message);
+                break;
+        }
+    }
+
+    private void NotStarted(object message)
+    {
+        if (message is StartClient start)
+        {
+            Begin(start.Index);
+        }
+        else
+        {
+            Unhandled(message);
+        }
+    }
 
     private void Connecting(object message)
     {
@@ -175,22 +260,22 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
                 OnConnected(connected.Socket);
                 break;
             case ConnectFailed failed when FromCurrentConnection:
-                Timers.Cancel("connect");
                 _connector = null;
                 _tag = null;
                 ConnectAttemptFailed(ErrorKinds.OfConnect(failed.Error));
                 break;
-            case ConnectTimedOut:
-                DropConnection(abort: true);
-                ConnectAttemptFailed("timeout: connect");
+            case Beat:
+                if (LoadMetrics.MicrosSince(_cycleStart) > _run.Options.Timeout.TotalMicroseconds)
+                {
+                    DropConnection(abort: true);
+                    ConnectAttemptFailed("timeout: connect");
+                }
                 break;
             case StopClient:
                 _stopping = true;
                 break;
             case AbandonClient:
                 Abandon();
-                break;
-            case Tick:
                 break;
             default:
                 IgnoreEarlierConnection(message);
@@ -200,7 +285,6 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
 
     private void OnConnected(System.Net.Sockets.Socket socket)
     {
-        Timers.Cancel("connect");
         _connector = null;
         var connection = new SocketConnection(socket);
         _connection = connection;
@@ -211,7 +295,7 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
         var now = LoadMetrics.Now;
         _pending.Enqueue(new Pending(Expect.Welcome, now));
         _pending.Enqueue(new Pending(Expect.AskName, now));
-        Become(Open);
+        _state = State.Open;
     }
 
     private void ConnectAttemptFailed(string kind)
@@ -244,7 +328,7 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
             case Closed closed when FromCurrentConnection:
                 OnClosed(closed.Kind);
                 break;
-            case Tick:
+            case Beat:
                 OnTick();
                 break;
             case StopClient:
@@ -254,9 +338,9 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
                     SendQuit();
                 }
                 break;
-            case ErrGrace:
+            case ErrGrace grace:
                 // An ERR line the server did not follow with a close: a wrong reply, not a server close.
-                if (!_failed && _checker.ErrNotFollowedByClose() is { } detail)
+                if (grace.Serial == _errSerial && !_failed && _checker.ErrNotFollowedByClose() is { } detail)
                 {
                     Fail(ErrorKinds.WrongReply, detail);
                 }
@@ -275,8 +359,12 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
-            case ReconnectNow:
-                Connect();
+            case ReconnectNow now:
+                if (now.Serial == _reconnectSerial)
+                {
+                    _later = null;
+                    Connect();
+                }
                 break;
             case StopClient:
                 _stopping = true;
@@ -286,8 +374,6 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
             case AbandonClient:
                 Abandon();
                 break;
-            case Tick:
-                break;
             default:
                 IgnoreEarlierConnection(message);
                 break;
@@ -296,7 +382,7 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
 
     private void Finished(object message)
     {
-        if (message is Received or SocketConnected)
+        if (message is Received or SocketConnected or Beat)
         {
             IgnoreEarlierConnection(message);
         }
@@ -316,7 +402,7 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
             case SocketConnected connected:
                 connected.Socket.Dispose();
                 break;
-            case ConnectFailed or WriteCompleted or PeerClosed or Closed or ConnectTimedOut:
+            case ConnectFailed or WriteCompleted or PeerClosed or Closed or Beat or ErrGrace or ReconnectNow:
                 break;
             default:
                 Unhandled(message);
@@ -372,7 +458,7 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
                 _downloadProgress = LoadMetrics.Now;
                 break;
             case Verdict.ErrLine:
-                Timers.StartSingleTimer("err", ErrGrace.Instance, ErrGracePeriod);
+                Later(ErrGracePeriod, new ErrGrace(++_errSerial));
                 break;
             case Verdict.Wrong:
                 Fail(ErrorKinds.WrongReply, check.Detail);
@@ -401,6 +487,11 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
                 {
                     _everReady = true;
                     Interlocked.Increment(ref _metrics.Settled);
+                }
+                if (_scenario == Scenario.Idle)
+                {
+                    // From here on an idle client's time is its heartbeat: a PING per period, at a phase of its own.
+                    JoinClock(_run.HeartbeatClock);
                 }
                 StartScenario();
                 break;
@@ -575,8 +666,9 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
         _unsent?.Clear();
         _writeHeld = false;
         LeaveGauges();
-        Timers.Cancel("err");
-        Timers.Cancel("connect");
+        // An ERR grace still scheduled belongs to this connection.
+        _errSerial++;
+        CancelLater();
     }
 
     private void ScheduleReconnect()
@@ -587,8 +679,11 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
             Finish(succeeded: false);
             return;
         }
-        Timers.StartSingleTimer("reconnect", ReconnectNow.Instance, Backoff.Delay(_reconnectAttempt++, Random.Shared.NextDouble()));
-        Become(WaitingToReconnect);
+        // No beats while waiting: nothing is in flight. The backoff is one scheduled message, rare enough for Akka's own.
+        LeaveClock();
+        var delay = Backoff.Delay(_reconnectAttempt++, Random.Shared.NextDouble());
+        Later(delay, new ReconnectNow(++_reconnectSerial));
+        _state = State.WaitingToReconnect;
     }
 
     /// <summary>Gives up on this connection: the error is counted once, the connection aborted, and the cycle ends.</summary>
@@ -655,7 +750,8 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
 
     private void Finish(bool succeeded)
     {
-        Timers.CancelAll();
+        LeaveClock();
+        CancelLater();
         if (!_everReady)
         {
             _everReady = true;
@@ -664,7 +760,7 @@ internal sealed class ClientActor : UntypedActor, IWithTimers
         Interlocked.Increment(ref succeeded ? ref _metrics.ClientsCompleted : ref _metrics.ClientsFailed);
         Interlocked.Increment(ref _metrics.ClientsFinished);
         Context.Parent.Tell(new ClientFinished(_index, succeeded));
-        Become(Finished);
+        _state = State.Finished;
         Context.Stop(Self);
     }
 }

@@ -30,10 +30,14 @@ internal sealed class ClientMailbox(Settings settings, Config config) : MailboxT
     public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new ClientMessageQueue();
 }
 
-/// <summary>An unbounded queue under a lock, small while empty; any number of senders, one reader.</summary>
+/// <summary>
+/// An unbounded queue under a lock, small while empty; any number of senders, one reader. The ring is held inline
+/// rather than in a <see cref="Queue{T}"/>, which would be one more object (40 B) per client.
+/// </summary>
 internal sealed class ClientMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
-    private readonly Queue<Envelope> _queue = new(4);
+    private Envelope[] _ring = new Envelope[4];
+    private int _head;
     private int _count;
 
     public bool HasMessages => Volatile.Read(ref _count) > 0;
@@ -42,23 +46,38 @@ internal sealed class ClientMessageQueue : IMessageQueue, IUnboundedMessageQueue
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
-        lock (_queue)
+        lock (this)
         {
-            _queue.Enqueue(envelope);
-            _count++;
+            if (_count == _ring.Length)
+            {
+                // Full: unrolled into a ring twice the size, oldest first.
+                var larger = new Envelope[_ring.Length * 2];
+                var tail = _ring.Length - _head;
+                Array.Copy(_ring, _head, larger, 0, tail);
+                Array.Copy(_ring, 0, larger, tail, _head);
+                _ring = larger;
+                _head = 0;
+            }
+            _ring[(_head + _count) & (_ring.Length - 1)] = envelope;
+            Volatile.Write(ref _count, _count + 1);
         }
     }
 
     public bool TryDequeue(out Envelope envelope)
     {
-        lock (_queue)
+        lock (this)
         {
-            if (_queue.TryDequeue(out envelope))
+            if (_count == 0)
             {
-                _count--;
-                return true;
+                envelope = default;
+                return false;
             }
-            return false;
+            envelope = _ring[_head];
+            // Cleared, so that a delivered message is not kept alive by the slot it waited in.
+            _ring[_head] = default;
+            _head = (_head + 1) & (_ring.Length - 1);
+            Volatile.Write(ref _count, _count - 1);
+            return true;
         }
     }
 

@@ -68,6 +68,7 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
     private static readonly TimeSpan HandshakeCheckPeriod = TimeSpan.FromMilliseconds(5);
 
     private readonly RunContext _run;
+    private readonly Props _clientProps;
     private readonly int _clients;
     private readonly int _offset;
     private readonly TaskCompletionSource _allFinished;
@@ -81,6 +82,8 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
     public LoadDriver(RunContext run, int clients, int offset, TaskCompletionSource allFinished)
     {
         _run = run;
+        // One Props for all the clients: a Props (and its Deploy) per client would stay with each for its life.
+        _clientProps = ClientActor.Props(run);
         _clients = clients;
         _offset = offset;
         _allFinished = allFinished;
@@ -163,7 +166,7 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
                 return;
             }
             var index = _next.Dequeue();
-            Context.ActorOf(ClientActor.Props(index, _run), "c" + index);
+            Context.ActorOf(_clientProps, "c" + index).Tell(new StartClient(index));
             _started++;
             Interlocked.Increment(ref metrics.ClientsStarted);
         }

@@ -44,7 +44,18 @@ internal sealed class RunContext
             }
         }
         ExpectedSha256 = options.FileSha256;
+        HeartbeatClock = new ClientClock(options.Heartbeat);
+        CheckClock = new ClientClock(TimeSpan.FromTicks(Math.Clamp(options.Timeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 100, TimeSpan.TicksPerSecond)));
     }
+
+    /// <summary>What idle clients PING on once their dialog is done: one beat per --heartbeat.</summary>
+    public ClientClock HeartbeatClock { get; }
+
+    /// <summary>
+    /// What every other client (and an idle one until its dialog is done) looks at its deadlines on: a quarter of
+    /// --timeout, between 100 ms and 1 s, so that a timeout is seen at most a quarter late.
+    /// </summary>
+    public ClientClock CheckClock { get; }
 
     public LoadOptions Options { get; }
 

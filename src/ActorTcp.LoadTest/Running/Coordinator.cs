@@ -51,18 +51,25 @@ internal sealed class Coordinator(LoadOptions options)
             Console.CancelKeyPress += (_, _) => run.KillLocalWorkers();
             _nodes = run.Workers;
         }
-        _clock.Start();
-        _server.AtStart();
+        LocalNode? local = null;
         if (cluster is null)
         {
-            var local = LocalNode.Prepare(options, "local");
+            local = LocalNode.Prepare(options, "local");
             local.RunSamples(OnSample);
             _nodes = [local];
+        }
+        // The run's clock, and so the ramp's time, starts when the clients may start, in both modes: the local
+        // node's actor system takes most of a second to make, which is not the ramp (a cluster's workers are made
+        // before this point too).
+        _clock.Start();
+        _server.AtStart();
+        if (local is not null)
+        {
             local.Begin();
         }
         else
         {
-            cluster.StartAll();
+            cluster!.StartAll();
         }
         try
         {
