@@ -258,9 +258,7 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
     /// <summary>Admits a new connection as a session, or says the refusal's one line and closes it.</summary>
     private void OnAccepted(SocketAccepted accepted, bool shuttingDown)
     {
-        var socket = accepted.Socket;
-        var remote = socket.RemoteEndPoint as IPEndPoint;
-        var address = remote?.Address ?? IPAddress.None;
+        var address = accepted.Remote;
         var context = _contexts[accepted.Listener];
         var verdict = _admission.Decide(address, shuttingDown);
         if (verdict != Verdict.Admit)
@@ -272,15 +270,20 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
                 _ => (CloseReason.Shutdown, Replies.ShuttingDown),
             };
             _stats.ConnectionRefused(reason);
-            if (accepted.Listener == ListenerKind.Tls) _ = RefuseOverTlsAsync(socket, line);
-            else Refuse(socket, context.Encoder, line);
-            _logger.LogDebug("Connection from {Remote} refused: {CloseReason}", remote, reason);
+            if (accepted.Listener == ListenerKind.Tls) _ = RefuseOverTlsAsync(accepted.Socket!, line);
+            else Refuse(accepted, context.Encoder, line);
+            _logger.LogDebug("Connection from {Remote} refused: {CloseReason}", address, reason);
             return;
         }
 
         var id = ++_nextId;
         var ticket = new SessionTicket(id, address, Context.System.Scheduler.Now.UtcTicks, accepted.Listener);
-        IConnection connection = accepted.Listener == ListenerKind.Tls ? new TlsConnection(socket, _tls!) : new SocketConnection(socket);
+        IConnection connection = accepted switch
+        {
+            { Listener: ListenerKind.Tls } => new TlsConnection(accepted.Socket!, _tls!),
+            { Descriptor: { } descriptor } => new SocketConnection(descriptor),
+            _ => new SocketConnection(accepted.Socket!),
+        };
         context.Handoff.Leave(id, connection, ticket, WireTrace.For(_settings, ticket, _logger));
         // Counted before the session exists: it runs on another thread at once, and its client may be greeted, named
         // and asking STATS through another session before this turn goes on.
@@ -289,14 +292,25 @@ internal sealed class ListenerActor : UntypedActor, IWithTimers
         ticket.Session = Context.ActorOf(_sessionProps[accepted.Listener], SessionHandoff.NameOf(id));
         _heartbeat.Tell(new Track(ticket));
         _logger.LogDebug("Connection {ConnectionId} from {Remote} accepted on the {Listener} listener",
-            id, remote, ListenerKinds.Label(accepted.Listener));
+            id, address, ListenerKinds.Label(accepted.Listener));
     }
 
     /// <summary>Says one line, in the framing of the listener the client came to, to a refused socket and closes it.</summary>
-    private static void Refuse(Socket socket, IReplyEncoder encoder, string line)
+    private static void Refuse(SocketAccepted accepted, IReplyEncoder encoder, string line)
     {
         var output = new System.Buffers.ArrayBufferWriter<byte>(64);
         encoder.WriteLine(output, line);
+        if (accepted.Descriptor is { } descriptor)
+        {
+            // A new socket's buffer is empty: the line goes at once, without waiting.
+            using (descriptor)
+            {
+                using (new HeldDescriptor(descriptor)) NativeSocket.Send(descriptor.Fd, output.WrittenSpan, out _);
+                NativeSocket.ShutdownSend(descriptor, descriptor.Fd);
+            }
+            return;
+        }
+        var socket = accepted.Socket!;
         try
         {
             socket.Blocking = false;

@@ -1,4 +1,5 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -35,18 +36,53 @@ internal static class NativeSocket
 
     /// <summary>
     /// Takes one waiting connection from a non-blocking listening descriptor: the new descriptor (close-on-exec, in
-    /// blocking mode like any other connection here), or -1 with the reason (WouldBlock when none is waiting).
+    /// blocking mode like any other connection here) and the client's address, or -1 with the reason (WouldBlock
+    /// when none is waiting).
     /// </summary>
-    public static int Accept(int listenFd, out SocketError error)
+    public static int Accept(int listenFd, out IPAddress remote, out SocketError error)
     {
-        var fd = accept4(listenFd, 0, 0, 0x80000 /* SOCK_CLOEXEC */);
-        if (fd >= 0)
+        // struct sockaddr_storage: 128 bytes, the family in its first two (in the machine's byte order).
+        Span<byte> address = stackalloc byte[128];
+        var length = address.Length;
+        var fd = accept4(listenFd, ref MemoryMarshal.GetReference(address), ref length, 0x80000 /* SOCK_CLOEXEC */);
+        if (fd < 0)
         {
-            error = SocketError.Success;
-            return fd;
+            remote = IPAddress.None;
+            Result(-1, out error);
+            return -1;
         }
-        Result(-1, out error);
-        return -1;
+        error = SocketError.Success;
+        remote = MemoryMarshal.Read<ushort>(address) switch
+        {
+            2 /* AF_INET: port at 2, address at 4 */ => new IPAddress(address.Slice(4, 4)),
+            10 /* AF_INET6: port at 2, flow at 4, address at 8, scope at 24 */ =>
+                new IPAddress(address.Slice(8, 16), MemoryMarshal.Read<uint>(address[24..])),
+            _ => IPAddress.None,
+        };
+        return fd;
+    }
+
+    /// <summary>shutdown(2) of the sending side: our FIN goes out once what is queued has.</summary>
+    public static void ShutdownSend(SafeHandle handle, int fd)
+    {
+        using var held = new HeldDescriptor(handle);
+        _ = shutdown(fd, 1 /* SHUT_WR */);
+    }
+
+    /// <summary>Replies are small and must leave at once: Nagle's algorithm off (TCP_NODELAY).</summary>
+    public static void SetNoDelay(SafeHandle handle, int fd)
+    {
+        using var held = new HeldDescriptor(handle);
+        Span<int> on = [1];
+        _ = setsockopt(fd, 6 /* IPPROTO_TCP */, 1 /* TCP_NODELAY */, ref on[0], sizeof(int));
+    }
+
+    /// <summary>Linger on, for zero seconds (SO_LINGER): closing the descriptor then resets the connection.</summary>
+    public static void ResetOnClose(SafeHandle handle, int fd)
+    {
+        using var held = new HeldDescriptor(handle);
+        Span<int> linger = [1, 0];
+        _ = setsockopt(fd, 1 /* SOL_SOCKET */, 13 /* SO_LINGER */, ref linger[0], 2 * sizeof(int));
     }
 
     /// <summary>Sets O_NONBLOCK on the descriptor, held against closing for the two calls.</summary>
@@ -90,7 +126,16 @@ internal static class NativeSocket
     private static extern int fcntl(int fd, int command, int argument);
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int accept4(int fd, nint address, nint addressLength, int flags);
+    private static extern int accept4(int fd, ref byte address, ref int addressLength, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int shutdown(int fd, int how);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setsockopt(int fd, int level, int name, ref int value, int length);
+
+    [DllImport("libc", SetLastError = true)]
+    internal static extern int close(int fd);
 
     [DllImport("libc", SetLastError = true)]
     private static extern nint recv(int fd, ref byte buffer, nint length, int flags);
@@ -113,4 +158,20 @@ internal readonly ref struct HeldDescriptor
     }
 
     public void Dispose() => _handle.DangerousRelease();
+}
+
+/// <summary>
+/// A connection's descriptor as the epoll loops accept it, without a .NET <see cref="Socket"/> around it (which
+/// would cost about 200 bytes per client: the socket, its handle, its cached addresses). Closed once, when the last
+/// native call holding it is done.
+/// </summary>
+internal sealed class SocketDescriptor : SafeHandle
+{
+    public SocketDescriptor(int fd) : base(-1, ownsHandle: true) => SetHandle(fd);
+
+    public override bool IsInvalid => handle < 0;
+
+    public int Fd => (int)handle;
+
+    protected override bool ReleaseHandle() => NativeSocket.close((int)handle) == 0;
 }

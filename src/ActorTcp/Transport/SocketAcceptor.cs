@@ -7,8 +7,15 @@ using Microsoft.Extensions.Logging;
 
 namespace ActorTcp.Transport;
 
-/// <summary>A connection the acceptor took; the listener admits it or refuses it.</summary>
-internal sealed record SocketAccepted(Socket Socket, ListenerKind Listener);
+/// <summary>
+/// A connection the acceptor took, as a .NET socket or (taken by the epoll loops for a plain listener) as a bare
+/// descriptor, with the client's address; the listener admits it or refuses it.
+/// </summary>
+internal sealed record SocketAccepted(Socket? Socket, SocketDescriptor? Descriptor, IPAddress Remote, ListenerKind Listener)
+{
+    public static SocketAccepted Of(Socket socket, ListenerKind listener) =>
+        new(socket, null, (socket.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None, listener);
+}
 
 /// <summary>
 /// A listening socket and its accept loop, which hands each new connection to the listener actor. Out of
@@ -86,11 +93,12 @@ internal sealed class SocketAcceptor : IDisposable, IPollable
         for (var i = 0; i < AcceptsPerEvent; i++)
         {
             int client;
+            IPAddress remote;
             SocketError error;
             try
             {
                 using var held = new HeldDescriptor(_socket.SafeHandle);
-                client = NativeSocket.Accept((int)_socket.SafeHandle.DangerousGetHandle(), out error);
+                client = NativeSocket.Accept((int)_socket.SafeHandle.DangerousGetHandle(), out remote, out error);
             }
             catch (ObjectDisposedException)
             {
@@ -98,7 +106,10 @@ internal sealed class SocketAcceptor : IDisposable, IPollable
             }
             if (client >= 0)
             {
-                _listener.Tell(new SocketAccepted(new Socket(new SafeSocketHandle(client, ownsHandle: true)), _kind), ActorRefs.NoSender);
+                // TLS runs over .NET's streams, which need a Socket; a plain connection needs only its descriptor.
+                _listener.Tell(_kind == ListenerKind.Tls
+                    ? new SocketAccepted(new Socket(new SafeSocketHandle(client, ownsHandle: true)), null, remote, _kind)
+                    : new SocketAccepted(null, new SocketDescriptor(client), remote, _kind), ActorRefs.NoSender);
                 continue;
             }
             if (error == SocketError.WouldBlock) break;
@@ -136,7 +147,7 @@ internal sealed class SocketAcceptor : IDisposable, IPollable
             try
             {
                 var client = await _socket.AcceptAsync();
-                listener.Tell(new SocketAccepted(client, kind), ActorRefs.NoSender);
+                listener.Tell(SocketAccepted.Of(client, kind), ActorRefs.NoSender);
             }
             catch (ObjectDisposedException)
             {

@@ -1,6 +1,7 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Dispatch;
 using Microsoft.Win32.SafeHandles;
@@ -8,7 +9,8 @@ using Microsoft.Win32.SafeHandles;
 namespace ActorTcp.Transport;
 
 /// <summary>
-/// A plain <see cref="Socket"/> behind the session's seam, without a connection actor. An idle connection waits
+/// A plain socket behind the session's seam, without a connection actor: a .NET <see cref="Socket"/>, or where the
+/// epoll loops accepted it a bare descriptor. An idle connection waits
 /// for readiness from the <see cref="EpollLoops"/> (or, where they cannot run, on a zero-byte receive) and holds no
 /// buffer; reads are pulled one at a time by the session, each done without blocking and handed over in a pooled
 /// buffer of its own size; a write goes straight to the kernel from the session's own turn, with no message unless
@@ -32,7 +34,8 @@ internal sealed class SocketConnection : IConnection, IPollable
 
     // The connection's state is guarded by a lock on the connection itself (24 bytes less per client than a lock
     // object of its own); nothing outside this class ever locks on it.
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
+    private readonly SafeHandle _handle;
     private readonly EpollLoops? _loops = EpollLoops.Supported ? EpollLoops.Instance : null;
     private EpollLoops.Registration _registration;
     private readonly int _fd;
@@ -69,12 +72,22 @@ internal sealed class SocketConnection : IConnection, IPollable
     public SocketConnection(Socket socket)
     {
         _socket = socket;
+        _handle = socket.SafeHandle;
         _socket.NoDelay = true;
         _fd = (int)socket.Handle;
         // Synchronous sends and receives must never block the session's thread: they take what there is and say so.
         // With the epoll loops they are made without waiting by their own flag (MSG_DONTWAIT), which spares the
         // socket the asynchronous state .NET creates for one switched to non-blocking.
         if (_loops is null) _socket.Blocking = false;
+    }
+
+    /// <summary>A connection the epoll loops accepted, as a bare descriptor (only where the loops run).</summary>
+    public SocketConnection(SocketDescriptor descriptor)
+    {
+        if (_loops is null) throw new NotSupportedException("a bare descriptor needs the epoll loops");
+        _handle = descriptor;
+        _fd = descriptor.Fd;
+        NativeSocket.SetNoDelay(_handle, _fd);
     }
 
     public bool Established => true;
@@ -193,7 +206,7 @@ internal sealed class SocketConnection : IConnection, IPollable
         if (!_nonBlocking)
         {
             // sendfile(2) has no per-call flag for not waiting: the descriptor itself must not block.
-            NativeSocket.SetNonBlocking(_socket.SafeHandle, _fd);
+            NativeSocket.SetNonBlocking(_handle, _fd);
             _nonBlocking = true;
         }
         _pendingFile = file;
@@ -359,7 +372,7 @@ internal sealed class SocketConnection : IConnection, IPollable
         try
         {
             while (!rest.IsEmpty)
-                rest = rest[await _socket.SendAsync(rest, SocketFlags.None)..];
+                rest = rest[await _socket!.SendAsync(rest, SocketFlags.None)..];
         }
         catch (SocketException e)
         {
@@ -411,8 +424,7 @@ internal sealed class SocketConnection : IConnection, IPollable
     /// <summary>Our FIN is out once the writes are; the connection then waits for the client's.</summary>
     private void SendFin()
     {
-        try { _socket.Shutdown(SocketShutdown.Send); }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        ShutdownSend();
         bool peerFinished;
         bool restart;
         lock (this)
@@ -433,8 +445,7 @@ internal sealed class SocketConnection : IConnection, IPollable
             _gone = true;
             LeaveLoopLocked();
         }
-        try { _socket.Shutdown(SocketShutdown.Send); }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        ShutdownSend();
         // Closing a socket with unread input makes the kernel reset the connection, and a reset destroys what is
         // still queued for the client: read away whatever has arrived before letting go.
         DiscardAvailableInput();
@@ -449,7 +460,11 @@ internal sealed class SocketConnection : IConnection, IPollable
             _gone = true;
             LeaveLoopLocked();
         }
-        try { _socket.LingerState = new LingerOption(true, 0); }
+        try
+        {
+            if (_socket is null) NativeSocket.ResetOnClose(_handle, _fd);
+            else _socket.LingerState = new LingerOption(true, 0);
+        }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         Release();
     }
@@ -460,7 +475,21 @@ internal sealed class SocketConnection : IConnection, IPollable
         if (_loops is not null && _registration.Token != 0) _loops.Unregister(_fd, _registration);
     }
 
-    private void Release() => _socket.Dispose();
+    private void ShutdownSend()
+    {
+        try
+        {
+            if (_socket is null) NativeSocket.ShutdownSend(_handle, _fd);
+            else _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+    }
+
+    private void Release()
+    {
+        if (_socket is null) _handle.Dispose();
+        else _socket.Dispose();
+    }
 
     private async Task ReadLoopAsync()
     {
@@ -469,7 +498,7 @@ internal sealed class SocketConnection : IConnection, IPollable
             while (true)
             {
                 // Wait until the socket is readable without holding a buffer: an idle client costs no memory here.
-                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+                await _socket!.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
                 bool discard;
                 lock (this)
                 {
@@ -564,22 +593,22 @@ internal sealed class SocketConnection : IConnection, IPollable
     // one (and the kernel give its number to a new connection) in the middle of the call.
     private int SendNow(ReadOnlySpan<byte> bytes, out SocketError error)
     {
-        if (_loops is null) return _socket.Send(bytes, SocketFlags.None, out error);
-        using var held = new HeldDescriptor(_socket.SafeHandle);
+        if (_loops is null) return _socket!.Send(bytes, SocketFlags.None, out error);
+        using var held = new HeldDescriptor(_handle);
         return NativeSocket.Send(_fd, bytes, out error);
     }
 
     private long SendFileNow(SafeFileHandle file, ref long offset, long count, out SocketError error)
     {
-        using var socket = new HeldDescriptor(_socket.SafeHandle);
+        using var socket = new HeldDescriptor(_handle);
         using var held = new HeldDescriptor(file);
         return NativeSocket.SendFile(_fd, (int)file.DangerousGetHandle(), ref offset, count, out error);
     }
 
     private int ReceiveNow(Span<byte> buffer, out SocketError error)
     {
-        if (_loops is null) return _socket.Receive(buffer, SocketFlags.None, out error);
-        using var held = new HeldDescriptor(_socket.SafeHandle);
+        if (_loops is null) return _socket!.Receive(buffer, SocketFlags.None, out error);
+        using var held = new HeldDescriptor(_handle);
         return NativeSocket.Receive(_fd, buffer, out error);
     }
 
