@@ -58,8 +58,13 @@ internal static class ActorTcpHosting
                     var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("ActorTcp");
                     var stats = new ServerStats(Version, system.Scheduler.Now);
                     var files = new FileService(store, new DownloadQuota(settings.MaxDownloads));
+                    // The listener creates a session per connection and hears each one end, and the heartbeat hears of
+                    // each new one: where the sessions run on the epoll loops, so do they, and a connection's arrival
+                    // and end cost no hand-over to the pool.
+                    var onLoops = EpollLoops.Supported && system.Settings.Config.HasPath(LoopExecutorConfigurator.DispatcherPath);
+                    Props OnLoops(Props props) => onLoops ? props.WithDispatcher(LoopExecutorConfigurator.DispatcherPath) : props;
                     var heartbeat = system.ActorOf(
-                        HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout), "heartbeat");
+                        OnLoops(HeartbeatSupervisor.Props(settings.HeartbeatTick, settings.IdleTimeout, settings.HandshakeTimeout)), "heartbeat");
                     // The meter always exists, and costs nothing until a reader (an exporter, dotnet-counters) listens.
                     var metrics = new ServerMetrics(provider.GetRequiredService<IMeterFactory>(), stats,
                         () => files.Downloads.Running, settings.MaxConnections, settings.DescriptorLimit);
@@ -73,12 +78,7 @@ internal static class ActorTcpHosting
                         JoinCluster(system, cluster, logger);
                     }
                     var parts = new ListenerParts(settings, stats, files, keys, tls, logger, status, metrics, registry);
-                    var listenerProps = ListenerActor.Props(parts, heartbeat);
-                    // The listener creates a session per connection and hears each one end: where the sessions run on
-                    // the epoll loops, so does it, and a connection's arrival and end cost no hand-over to the pool.
-                    if (EpollLoops.Supported && system.Settings.Config.HasPath(LoopExecutorConfigurator.DispatcherPath))
-                        listenerProps = listenerProps.WithDispatcher(LoopExecutorConfigurator.DispatcherPath);
-                    var listener = system.ActorOf(listenerProps, "listener");
+                    var listener = system.ActorOf(OnLoops(ListenerActor.Props(parts, heartbeat)), "listener");
                     AddShutdownSteps(system, listener, settings);
                 });
         });
