@@ -129,6 +129,12 @@ internal sealed class EpollLoops
         Release(registration);
     }
 
+    /// <summary>
+    /// Gives back the slot of a socket that is about to be closed, without epoll_ctl: closing the descriptor removes it
+    /// from epoll (nothing here duplicates descriptors), and events already taken for it find the slot empty.
+    /// </summary>
+    public void Forget(Registration registration) => Release(registration);
+
     private void Release(Registration registration)
     {
         var slot = (int)(uint)registration.Token;

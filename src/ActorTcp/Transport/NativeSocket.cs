@@ -69,14 +69,6 @@ internal static class NativeSocket
         _ = shutdown(fd, 1 /* SHUT_WR */);
     }
 
-    /// <summary>Replies are small and must leave at once: Nagle's algorithm off (TCP_NODELAY).</summary>
-    public static void SetNoDelay(SafeHandle handle, int fd)
-    {
-        using var held = new HeldDescriptor(handle);
-        Span<int> on = [1];
-        _ = setsockopt(fd, 6 /* IPPROTO_TCP */, 1 /* TCP_NODELAY */, ref on[0], sizeof(int));
-    }
-
     /// <summary>Linger on, for zero seconds (SO_LINGER): closing the descriptor then resets the connection.</summary>
     public static void ResetOnClose(SafeHandle handle, int fd)
     {

@@ -55,6 +55,9 @@ internal sealed class SocketAcceptor : IDisposable, IPollable
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, reuseAddress);
+            // Replies are small and must leave at once. Linux copies TCP_NODELAY from a listening socket to every
+            // socket it accepts, so a connection taken on the epoll loops needs no setsockopt of its own.
+            socket.NoDelay = true;
             socket.Bind(endpoint);
             socket.Listen(backlog);
             return new SocketAcceptor(socket);

@@ -87,7 +87,7 @@ internal sealed class SocketConnection : IConnection, IPollable
         if (_loops is null) throw new NotSupportedException("a bare descriptor needs the epoll loops");
         _handle = descriptor;
         _fd = descriptor.Fd;
-        NativeSocket.SetNoDelay(_handle, _fd);
+        // TCP_NODELAY is already on: an accepted socket inherits it from its listening socket (SocketAcceptor).
     }
 
     public bool Established => true;
@@ -469,10 +469,12 @@ internal sealed class SocketConnection : IConnection, IPollable
         Release();
     }
 
-    /// <summary>Leaves the epoll loop while the descriptor is still ours (it is closed only after, by Release).</summary>
+    /// <summary>Leaves the epoll loop while the descriptor is still ours (it is closed right after, by Release).</summary>
     private void LeaveLoopLocked()
     {
-        if (_loops is not null && _registration.Token != 0) _loops.Unregister(_fd, _registration);
+        // Closing the descriptor (which follows) takes it out of epoll by itself: only its slot is given back here,
+        // and an event already taken for it finds the slot empty.
+        if (_loops is not null && _registration.Token != 0) _loops.Forget(_registration);
     }
 
     private void ShutdownSend()
