@@ -1,3 +1,4 @@
+using ActorTcp.Sessions;
 using ActorTcp.LoadTest.Clients;
 using Akka.Actor;
 
@@ -8,7 +9,7 @@ public sealed class ClientMailboxTests
     [Fact]
     public void Messages_from_many_senders_come_out_once_each_and_in_each_senders_order()
     {
-        var queue = new ClientMessageQueue();
+        var queue = new SmallMessageQueue();
         const int Senders = 4;
         const int PerSender = 10_000;
         var threads = Enumerable.Range(0, Senders).Select(s => new Thread(() =>
@@ -39,7 +40,7 @@ public sealed class ClientMailboxTests
     [Fact]
     public void A_ring_that_wraps_around_and_then_grows_keeps_first_in_first_out()
     {
-        var queue = new ClientMessageQueue();
+        var queue = new SmallMessageQueue();
         var taken = new List<object>();
         void Put(int n) => queue.Enqueue(ActorRefs.Nobody, new Envelope(n, ActorRefs.NoSender));
         void Take(int n)
@@ -65,8 +66,8 @@ public sealed class ClientMailboxTests
     [Fact]
     public void Clean_up_hands_what_is_left_to_dead_letters_in_order()
     {
-        var queue = new ClientMessageQueue();
-        var deadLetters = new ClientMessageQueue();
+        var queue = new SmallMessageQueue();
+        var deadLetters = new SmallMessageQueue();
         queue.Enqueue(ActorRefs.Nobody, new Envelope("a", ActorRefs.NoSender));
         queue.Enqueue(ActorRefs.Nobody, new Envelope("b", ActorRefs.NoSender));
         Assert.True(queue.HasMessages);

@@ -11,38 +11,45 @@ namespace ActorTcp.Sessions;
 /// empty; a session's queue sees one producer at a time most of the time (its transport) and one consumer, so a
 /// plain queue under a lock, whose array exists only once a message has waited, serves it at a fraction of that.
 /// </summary>
-public sealed class SessionMailbox(Settings settings, Config config) : MailboxType(settings, config), IProducesMessageQueue<SessionMessageQueue>
+public sealed class SessionMailbox(Settings settings, Config config) : MailboxType(settings, config), IProducesMessageQueue<SmallMessageQueue>
 {
     /// <summary>Where hocon.conf defines it; sessions use it when the configuration has it.</summary>
     public const string ConfigPath = "actor-tcp-session-mailbox";
 
-    public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new SessionMessageQueue();
+    public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new SmallMessageQueue();
 }
 
-internal sealed class SessionMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
+/// <summary>
+/// An unbounded queue under a lock, small while empty: any number of senders, one reader. The ring is held inline
+/// (not in a <see cref="Queue{T}"/>, one more object of 40 B per actor) and exists only once a message has waited;
+/// it starts at 4 slots and doubles. The sessions use it, and so do the load generator's simulated clients.
+/// </summary>
+internal sealed class SmallMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
-    // A ring held inline (no Queue<T> object around it), under a lock on the queue itself, which nothing else locks.
     private Envelope[] _ring = [];
     private int _head;
     private int _count;
 
-    public bool HasMessages
-    {
-        get { lock (this) return _count > 0; }
-    }
+    public bool HasMessages => Volatile.Read(ref _count) > 0;
 
-    public int Count
-    {
-        get { lock (this) return _count; }
-    }
+    public int Count => Volatile.Read(ref _count);
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
         lock (this)
         {
-            if (_count == _ring.Length) Grow();
-            _ring[(_head + _count) % _ring.Length] = envelope;
-            _count++;
+            if (_count == _ring.Length)
+            {
+                // Full: unrolled into a ring twice the size (a power of two), oldest first.
+                var larger = new Envelope[Math.Max(4, _ring.Length * 2)];
+                var tail = _ring.Length - _head;
+                Array.Copy(_ring, _head, larger, 0, tail);
+                Array.Copy(_ring, 0, larger, tail, _head);
+                _ring = larger;
+                _head = 0;
+            }
+            _ring[(_head + _count) & (_ring.Length - 1)] = envelope;
+            Volatile.Write(ref _count, _count + 1);
         }
     }
 
@@ -56,9 +63,10 @@ internal sealed class SessionMessageQueue : IMessageQueue, IUnboundedMessageQueu
                 return false;
             }
             envelope = _ring[_head];
+            // Cleared, so that a delivered message is not kept alive by the slot it waited in.
             _ring[_head] = default;
-            _head = (_head + 1) % _ring.Length;
-            _count--;
+            _head = (_head + 1) & (_ring.Length - 1);
+            Volatile.Write(ref _count, _count - 1);
             return true;
         }
     }
@@ -66,13 +74,5 @@ internal sealed class SessionMessageQueue : IMessageQueue, IUnboundedMessageQueu
     public void CleanUp(IActorRef owner, IMessageQueue deadletters)
     {
         while (TryDequeue(out var envelope)) deadletters.Enqueue(owner, envelope);
-    }
-
-    private void Grow()
-    {
-        var grown = new Envelope[Math.Max(4, _ring.Length * 2)];
-        for (var i = 0; i < _count; i++) grown[i] = _ring[(_head + i) % _ring.Length];
-        _ring = grown;
-        _head = 0;
     }
 }
