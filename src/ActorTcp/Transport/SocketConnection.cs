@@ -184,18 +184,10 @@ internal sealed class SocketConnection : IConnection, IPollable
     {
         if (_loops is null) return WriteWithoutLoops(data);
         _pendingBytes = data;
-        while (true)
-        {
-            var events = Volatile.Read(ref _writeEvents);
-            if (PushBytes() == Progress.Blocked)
-            {
-                if (AwaitRoom(events)) return false;
-                continue;
-            }
-            // Sent, or the connection is gone and the session hears so by Closed.
-            _pendingBytes = default;
-            return true;
-        }
+        if (Push(Volatile.Read(ref _writeEvents)) == Progress.Blocked) return false;
+        // Sent, or the connection is gone and the session hears so by Closed.
+        _pendingBytes = default;
+        return true;
     }
 
     public bool CanSendFile => _loops is not null;
@@ -212,16 +204,10 @@ internal sealed class SocketConnection : IConnection, IPollable
         _pendingFile = file;
         _fileOffset = offset;
         _fileLeft = count;
-        Progress progress;
-        while (true)
+        switch (Push(Volatile.Read(ref _writeEvents)))
         {
-            var events = Volatile.Read(ref _writeEvents);
-            progress = PushFile();
-            if (progress != Progress.Blocked) break;
-            if (AwaitRoom(events)) return false;
-        }
-        switch (progress)
-        {
+            case Progress.Blocked:
+                return false;
             case Progress.FileEnded:
                 _pendingFile = null;
                 _session.Tell(FileEnded.Instance, ActorRefs.NoSender);
@@ -253,15 +239,8 @@ internal sealed class SocketConnection : IConnection, IPollable
 
     private void OnWritable(int events)
     {
-        Progress progress;
-        while (true)
-        {
-            progress = _pendingFile is null ? PushBytes() : PushFile();
-            if (progress != Progress.Blocked) break;
-            if (AwaitRoom(events)) return;
-            events = Volatile.Read(ref _writeEvents);
-        }
-        if (progress == Progress.Failed) return;
+        var progress = Push(events);
+        if (progress is Progress.Blocked or Progress.Failed) return;
         _pendingBytes = default;
         _pendingFile = null;
         bool fin;
@@ -279,6 +258,29 @@ internal sealed class SocketConnection : IConnection, IPollable
         if (fin) SendFin();
     }
 
+    /// <summary>
+    /// Sends what is pending (bytes, or a file's range) until it is done, fails, or waits for room (Blocked: the loop
+    /// finishes it). <paramref name="events"/> is the count of write events read before this push began.
+    /// </summary>
+    private Progress Push(int events)
+    {
+        while (true)
+        {
+            var progress = _pendingFile is null ? PushBytes() : PushFile();
+            if (progress != Progress.Blocked || AwaitRoom(events)) return progress;
+            events = Volatile.Read(ref _writeEvents);
+        }
+    }
+
+    /// <summary>What a send that did not succeed means: Blocked, Failed (the connection is gone), or null to send again.</summary>
+    private Progress? AfterSendError(SocketError error)
+    {
+        if (error == SocketError.WouldBlock) return Progress.Blocked;
+        if (error == SocketError.Interrupted) return null;
+        Gone(Classify(error));
+        return Progress.Failed;
+    }
+
     /// <summary>Sends what is pending until it is all sent, the kernel is full, or the connection fails.</summary>
     private Progress PushBytes()
     {
@@ -294,12 +296,10 @@ internal sealed class SocketConnection : IConnection, IPollable
             {
                 return Progress.Failed;
             }
-            if (error == SocketError.WouldBlock) return Progress.Blocked;
-            if (error == SocketError.Interrupted) continue;
             if (error != SocketError.Success)
             {
-                Gone(Classify(error));
-                return Progress.Failed;
+                if (AfterSendError(error) is { } stop) return stop;
+                continue;
             }
             _pendingBytes = _pendingBytes[n..];
         }
@@ -320,12 +320,10 @@ internal sealed class SocketConnection : IConnection, IPollable
             {
                 return Progress.Failed;
             }
-            if (error == SocketError.WouldBlock) return Progress.Blocked;
-            if (error == SocketError.Interrupted) continue;
             if (error != SocketError.Success)
             {
-                Gone(Classify(error));
-                return Progress.Failed;
+                if (AfterSendError(error) is { } stop) return stop;
+                continue;
             }
             if (n == 0) return Progress.FileEnded;
             _fileLeft -= n;
