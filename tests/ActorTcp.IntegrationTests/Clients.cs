@@ -27,12 +27,15 @@ public sealed class TestClient : IAsyncDisposable
 
     public Socket Socket => _socket;
 
-    public static async Task<TestClient> ConnectAsync(int port, IPAddress? source = null)
+    public static Task<TestClient> ConnectAsync(int port, IPAddress? source = null) =>
+        ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), source);
+
+    public static async Task<TestClient> ConnectAsync(IPEndPoint server, IPAddress? source = null)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (source is not null) socket.Bind(new IPEndPoint(source, 0));
         using var cts = new CancellationTokenSource(Timeout);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cts.Token);
+        await socket.ConnectAsync(server, cts.Token);
         return new TestClient(socket);
     }
 

@@ -140,6 +140,27 @@ public sealed class LimitTests
     }
 
     [Fact]
+    public async Task Over_IPv6_a_client_is_served_and_a_second_from_its_address_is_refused_past_max_connections_per_ip()
+    {
+        // The client's address comes from accept4 itself on the epoll loops: an IPv6 one must be read as that address
+        // (the trace, asked for ::1 only, finds it) and as one address (the per-address limit counts it).
+        await using var server = await ServerProcess.StartAsync("actor-tcp { max-connections-per-ip = 1 }", "--host", "::1", "--trace", "::1");
+        var endpoint = new IPEndPoint(IPAddress.IPv6Loopback, server.TextPort);
+        await using var first = await TestClient.ConnectAsync(endpoint);
+        Assert.Equal(["Welcome!", "What's your name?"], await first.ReadLinesAsync(2));
+        await first.SendAsync("six\nPING\n");
+        Assert.Equal(["Hello six!", "PONG"], await first.ReadLinesAsync(2));
+
+        await using (var sameAddress = await TestClient.ConnectAsync(endpoint))
+            Assert.Equal("ERR too many connections from your address\n", Encoding.UTF8.GetString(await sameAddress.ReadToEndAsync()));
+
+        var stats = await first.StatsAsync();
+        Assert.Equal("1", stats["closed_per_ip_limit"]);
+        Assert.Equal("1", stats["connections"]);
+        Assert.Contains("Tracing connection", server.Log);
+    }
+
+    [Fact]
     public async Task Past_max_connections_per_ip_a_second_client_from_the_address_is_refused_but_another_address_is_admitted()
     {
         await using var server = await ServerProcess.StartAsync("actor-tcp { max-connections-per-ip = 1 }");
