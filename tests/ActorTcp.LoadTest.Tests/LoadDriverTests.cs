@@ -12,10 +12,10 @@ namespace ActorTcp.LoadTest.Tests;
 public sealed class LoadDriverTests : TestKit
 {
     [Theory]
-    [InlineData(5000, 5000, 1.0, 50)]
+    [InlineData(5000, 5000, 1.0, 500)]
     [InlineData(0.5, 1, 2.0, 1)]
-    [InlineData(250, 250, 1.0, 2)]
-    public void The_throttle_is_given_whole_elements_per_period_at_the_asked_rate_and_a_10_ms_burst(double perSecond, int elements, double perSeconds, int burst)
+    [InlineData(250, 250, 1.0, 25)]
+    public void The_throttle_is_given_whole_elements_per_period_at_the_asked_rate_and_a_100_ms_burst(double perSecond, int elements, double perSeconds, int burst)
     {
         var (e, per, b) = LoadDriver.Rate(perSecond);
         Assert.Equal((elements, burst), (e, b));

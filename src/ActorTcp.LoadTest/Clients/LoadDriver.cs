@@ -141,12 +141,14 @@ internal sealed class LoadDriver : ReceiveActor, IWithTimers
 
     /// <summary>
     /// The throttle's token bucket for <paramref name="perSecond"/> connections a second: whole elements per period,
-    /// and a burst of at most 10 ms worth after a stall (GC, a busy box), as the server's backlog would see it.
+    /// and a burst of up to 100 ms worth. The throttle waits for its next token on Akka's scheduler, which wakes once
+    /// a tick (10 ms) and later on a busy box; tokens beyond the burst are lost, so a burst of one tick's worth lost a
+    /// sixth of the ramp at 5,000/s. A burst is still bounded by --max-connecting handshakes in flight.
     /// </summary>
     public static (int Elements, TimeSpan Per, int Burst) Rate(double perSecond)
     {
         var elements = Math.Max(1, (int)Math.Round(Math.Min(perSecond, 1_000_000)));
-        return (elements, TimeSpan.FromSeconds(elements / perSecond), Math.Max(1, elements / 100));
+        return (elements, TimeSpan.FromSeconds(elements / perSecond), Math.Max(1, elements / 10));
     }
 
     private void StartNext()
