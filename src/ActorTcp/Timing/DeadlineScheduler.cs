@@ -58,7 +58,9 @@ public sealed class DeadlineScheduler : SchedulerBase, IDisposable
         }
     }
 
-    protected override DateTimeOffset TimeNow => DateTimeOffset.Now;
+    // In UTC: a session reads it twice per request, and the local time zone's offset is work nobody here uses (every
+    // reader takes UtcTicks or a difference of two readings).
+    protected override DateTimeOffset TimeNow => DateTimeOffset.UtcNow;
 
     public override TimeSpan MonotonicClock => Stopwatch.GetElapsedTime(Origin);
 
