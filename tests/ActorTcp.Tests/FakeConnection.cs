@@ -45,6 +45,9 @@ internal sealed class FakeConnection(TestProbe probe) : IConnection
 
     public bool CanSendFile => false;
 
+    /// <summary>What the test says the kernel has not taken yet of the write in flight (the client reading slowly).</summary>
+    public long Unsent { get; set; }
+
     public bool SendFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, int count) =>
         throw new NotSupportedException("the fake connection takes file bytes through Write");
 

@@ -104,6 +104,35 @@ public sealed class TimeoutSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_download_its_client_keeps_reading_however_slowly_is_not_idle_and_one_it_stopped_reading_is_cut()
+    {
+        var (s, _) = StartWatched();
+        s.Named();
+        // The client reads so slowly that the write in flight (the OK line and the file's bytes) takes far longer
+        // than the idle timeout to complete; the kernel still takes a little of it now and then.
+        s.Connection.AutoAck = false;
+        s.Connection.Unsent = 1_000;
+        s.Send("GET welcome.txt\n");
+        Assert.StartsWith("OK ", s.ExpectLine());
+        for (var look = 0; look < 6; look++)
+        {
+            var before = s.Ticket.LastActivityTicks;
+            s.Connection.Unsent -= 100;
+            Advance(4);
+            // The session's look (every third of the idle timeout) counted the bytes taken as activity.
+            AwaitCondition(() => s.Ticket.LastActivityTicks > before, TimeSpan.FromSeconds(5));
+        }
+        // 24 s with no write completed, against an idle timeout of 10 s: still streaming.
+        var calls = s.Probe.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => (ConnectionCall)m);
+        Assert.DoesNotContain(calls, c => c is Aborted or HalfClosed or ClosedNow or Ended or Stopped or Wrote);
+
+        // The client stops reading: one idle timeout later the download is cut, without a last line.
+        Advance(11);
+        s.ExpectCall<Aborted>();
+        Assert.Equal(CloseReason.IdleTimeout, s.ExpectCall<Stopped>().Reason);
+    }
+
+    [Fact]
     public void A_session_whose_last_line_never_drains_is_aborted_one_idle_timeout_later()
     {
         var (s, _) = StartWatched();

@@ -146,6 +146,9 @@ internal sealed class SessionActor : UntypedActor
             case FileEnded:
                 OnFileEnded();
                 break;
+            case WatchDownload watch:
+                OnWatchDownload(watch.Transfer);
+                break;
             case PeerClosed:
                 Advance(Signal.PeerFinished);
                 break;
@@ -420,6 +423,7 @@ internal sealed class SessionActor : UntypedActor
         _ctx.Stats.AddBytesOut(data.Length);
         _trace?.Sent(data.Span);
         if (_connection.Write(data)) CompleteWrite();
+        else if (_transfer is { } transfer) Watch(transfer, _connection.Unsent);
     }
 
     private void CompleteWrite()
@@ -600,6 +604,29 @@ internal sealed class SessionActor : UntypedActor
         _ctx.Stats.AddBytesOut(count);
         _trace?.SentFile(count);
         if (_connection.SendFile(transfer.Handle, offset, count)) Self.Tell(WriteCompleted.Instance);
+        else Watch(transfer, _connection.Unsent);
+    }
+
+    /// <summary>
+    /// A download's write waits for its client. The session looks at it three times per idle timeout and counts the
+    /// bytes the kernel took meanwhile as activity: a client that keeps reading, however slowly, is not idle (a range
+    /// can take longer than the idle timeout to reach a slow client), and one that stopped reading still is.
+    /// </summary>
+    private void Watch(Transfer transfer, long unsent)
+    {
+        transfer.UnsentSeen = unsent;
+        transfer.Watch ??= Context.System.Scheduler.ScheduleTellOnceCancelable(
+            _ctx.Settings.IdleTimeout / 3, Self, new WatchDownload(transfer), ActorRefs.NoSender);
+    }
+
+    private void OnWatchDownload(Transfer transfer)
+    {
+        transfer.Watch = null;
+        // The download ended or its write completed (which counted as activity) since the look was asked for.
+        if (!ReferenceEquals(transfer, _transfer) || !_writing) return;
+        var unsent = _connection.Unsent;
+        if (unsent < transfer.UnsentSeen) _ticket.Touch(NowTicks);
+        Watch(transfer, unsent);
     }
 
     private void OnFileEnded()
@@ -657,6 +684,8 @@ internal sealed class SessionActor : UntypedActor
     }
 
     private sealed record ChunkRead(int Bytes);
+
+    private sealed record WatchDownload(Transfer Transfer);
 
     private sealed record ChunkFailed(Exception Cause);
 

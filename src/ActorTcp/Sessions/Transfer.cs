@@ -1,5 +1,6 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
 using System.Buffers;
+using Akka.Actor;
 using ActorTcp.Files;
 using ActorTcp.Protocol;
 using Microsoft.Win32.SafeHandles;
@@ -17,10 +18,12 @@ namespace ActorTcp.Sessions;
 internal sealed class Transfer
 {
     /// <summary>
-    /// One direct range: large enough that the session's turns between ranges cost nothing next to the bytes, small
-    /// enough that the session still sees steady progress (its idle clock and the drain watch it).
+    /// One direct range. A slow client's idle clock does not depend on it (the session looks at the bytes the kernel
+    /// takes while a range waits), and one sendfile(2) takes at most what the socket's send buffer has room for, so a
+    /// range does not hold its loop longer for being large. 8 MiB rather than 1: 100 concurrent 10 MiB downloads ran
+    /// about 8 % faster (alternating runs of the same build), from fewer turns and fewer short segments between ranges.
     /// </summary>
-    public const int DirectRange = 1024 * 1024;
+    public const int DirectRange = 8 * 1024 * 1024;
 
     private readonly SafeFileHandle _handle;
     private readonly IReplyEncoder _encoder;
@@ -89,6 +92,12 @@ internal sealed class Transfer
 
     public void ReadFailed() => Reading = false;
 
+    /// <summary>The next look at the write in flight, while one is scheduled (see SessionActor.Watch); cancelled at the end.</summary>
+    public ICancelable? Watch { get; set; }
+
+    /// <summary>What the transport had not yet taken of the write in flight at the last look.</summary>
+    public long UnsentSeen { get; set; }
+
     /// <summary>
     /// Closes the file and frees the download slot (once). The buffer goes back to the pool only when nothing may
     /// still touch it: no read running and no write of it in flight.
@@ -97,6 +106,7 @@ internal sealed class Transfer
     {
         if (_ended) return;
         _ended = true;
+        Watch?.Cancel();
         _handle.Dispose();
         _downloads.End();
         if (_buffer is not null && !Reading && !writeInFlight) ArrayPool<byte>.Shared.Return(_buffer);

@@ -37,6 +37,13 @@ internal interface IConnection
     /// </summary>
     bool SendFile(SafeFileHandle file, long offset, int count);
 
+    /// <summary>
+    /// Bytes of the write (or file range) in flight that the kernel has not taken yet, or 0 when none is in flight or
+    /// the transport cannot tell. Read on the session's turn while the transport works: a smaller figure than at the
+    /// last look means the client is taking the bytes, so a slow download counts as moving before its write completes.
+    /// </summary>
+    long Unsent { get; }
+
     /// <summary>The session wants no more bytes for now.</summary>
     void SuspendReading();
 

@@ -192,6 +192,9 @@ internal sealed class SocketConnection : IConnection, IPollable
 
     public bool CanSendFile => _loops is not null;
 
+    // Read from the session's turn while a loop may be sending: a number read a moment early is still a fair look.
+    public long Unsent => _pendingFile is not null ? Volatile.Read(ref _fileLeft) : _pendingBytes.Length;
+
     public bool SendFile(SafeFileHandle file, long offset, int count)
     {
         if (_loops is null) throw new NotSupportedException("sendfile needs the epoll loops");

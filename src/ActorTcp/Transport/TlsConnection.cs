@@ -130,6 +130,9 @@ internal sealed class TlsConnection : IConnection
     /// <summary>File bytes must be encrypted: they go through <see cref="Write"/>.</summary>
     public bool CanSendFile => false;
 
+    /// <summary>SslStream does not tell how much of a write the kernel has taken: a TLS write counts when it completes.</summary>
+    public long Unsent => 0;
+
     public bool SendFile(SafeFileHandle file, long offset, int count) =>
         throw new NotSupportedException("a TLS connection encrypts what it sends: file bytes go through Write");
 
