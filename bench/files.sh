@@ -13,12 +13,13 @@
 #
 # Prints a markdown table (also saved as <out>/summary.md). The files are written before the runs and stay in
 # the page cache, so the figures measure the servers, not the disk. MB/s is the best of --runs runs; peak RSS
-# is the server's VmHWM over all its runs (reset after start-up and an unmeasured warm-up run of the scenario).
+# is the server's VmHWM over all its runs (reset after start-up and --warmup-runs unmeasured runs of the scenario).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=1
 RUNS=3
+WARMUP_RUNS=3
 BIG_MIB=1024
 SMALL_MIB=10
 CLIENTS=100
@@ -29,7 +30,7 @@ BOUND=300
 usage() {
   sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   cat <<EOF
-flags: --no-build  --runs N [$RUNS]  --big-mib N [$BIG_MIB]  --small-mib N [$SMALL_MIB]  --clients N [$CLIENTS]
+flags: --no-build  --runs N [$RUNS]  --warmup-runs N [$WARMUP_RUNS]  --big-mib N [$BIG_MIB]  --small-mib N [$SMALL_MIB]  --clients N [$CLIENTS]
        --servers "sendfile copy actortcp"  --out DIR  --bound SECONDS (per download run) [$BOUND]
 EOF
 }
@@ -38,6 +39,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --no-build) BUILD=0 ;;
     --runs) RUNS=$2; shift ;;
+    --warmup-runs) WARMUP_RUNS=$2; shift ;;
     --big-mib) BIG_MIB=$2; shift ;;
     --small-mib) SMALL_MIB=$2; shift ;;
     --clients) CLIENTS=$2; shift ;;
@@ -148,11 +150,13 @@ run_client() {
 measure() {
   local scenario=$1 name=$2 file=$3 bytes=$4 clients=$5 best=0 report mbps idle peak
   start_server "$name" "$DATA/$file" "$scenario" || { echo "$scenario $name n/a n/a n/a" >> "$OUT/results.txt"; return 0; }
-  # The scenario once first, unmeasured, on every server alike (as the neutral harness warms each server): a
-  # server on a JIT runs its first downloads on code it has not optimized yet, and compiles it meanwhile on the
-  # same two cores. One small download was too little: in 100 x 10 MiB runs after it, the runtime's tiered
-  # compilation thread took half of ActorTcp's CPU samples and the rate climbed from run to run.
-  run_client "$name" "$file" "$bytes" "$clients" > /dev/null 2>> "$OUT/$scenario-$name.client.err" || true
+  # The scenario first, unmeasured, on every server alike (as the neutral harness warms each server): a server
+  # on a JIT runs its first downloads on code it has not optimized yet, and compiles it meanwhile on the same two
+  # cores. One small download was too little: in the 100 x 10 MiB runs after it, the runtime's tiered compilation
+  # thread took half of ActorTcp's CPU samples, and it went on compiling through four runs of the scenario.
+  for _ in $(seq 1 "$WARMUP_RUNS"); do
+    run_client "$name" "$file" "$bytes" "$clients" > /dev/null 2>> "$OUT/$scenario-$name.client.err" || true
+  done
   idle=$(kib "$SERVER_PID" VmRSS)
   # Peak RSS from here on: "5" resets VmHWM to the current RSS (Linux 4.0+); without it, the peak since start.
   echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true
