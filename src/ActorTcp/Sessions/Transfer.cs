@@ -19,9 +19,10 @@ internal sealed class Transfer
 {
     /// <summary>
     /// One direct range. A slow client's idle clock does not depend on it (the session looks at the bytes the kernel
-    /// takes while a range waits), and one sendfile(2) takes at most what the socket's send buffer has room for, so a
-    /// range does not hold its loop longer for being large. 8 MiB rather than 1: 100 concurrent 10 MiB downloads ran
-    /// about 8 % faster (alternating runs of the same build), from fewer turns and fewer short segments between ranges.
+    /// takes while a range waits). What it bounds is how long one download may keep its loop: the connection sends
+    /// until the kernel says wait or the range is done, so a client that drains as fast as loopback holds the loop for
+    /// one range, about 3 ms at 8 MiB, before the other sessions' turns. 8 MiB rather than 1: 100 concurrent 10 MiB
+    /// downloads ran about 8 % faster (bench/README.md, "Files"), from fewer turns and fewer short segments.
     /// </summary>
     public const int DirectRange = 8 * 1024 * 1024;
 
