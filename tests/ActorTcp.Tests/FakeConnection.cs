@@ -45,8 +45,22 @@ internal sealed class FakeConnection(TestProbe probe) : IConnection
 
     public bool CanSendFile => false;
 
+    private long _unsent;
+    private int _unsentReads;
+
     /// <summary>What the test says the kernel has not taken yet of the write in flight (the client reading slowly).</summary>
-    public long Unsent { get; set; }
+    public long Unsent
+    {
+        get
+        {
+            Interlocked.Increment(ref _unsentReads);
+            return Volatile.Read(ref _unsent);
+        }
+        set => Volatile.Write(ref _unsent, value);
+    }
+
+    /// <summary>How often the session has read <see cref="Unsent"/>: it reads it when it has set its next look.</summary>
+    public int UnsentReads => Volatile.Read(ref _unsentReads);
 
     public bool SendFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, int count) =>
         throw new NotSupportedException("the fake connection takes file bytes through Write");

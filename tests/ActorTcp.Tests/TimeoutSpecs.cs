@@ -111,26 +111,24 @@ public sealed class TimeoutSpecs(ITestOutputHelper output)
         // The client reads so slowly that the write in flight (the OK line and the file's bytes) takes far longer
         // than the idle timeout to complete; the kernel still takes a little of it now and then.
         s.Connection.AutoAck = false;
-        s.Connection.Unsent = 1_000;
+        long unsent = 1_000;
+        s.Connection.Unsent = unsent;
         s.Send("GET welcome.txt\n");
         Assert.StartsWith("OK ", s.ExpectLine());
-        var elapsed = 0;
+        // The session sets its first look, then reads what is unsent; the clock moves only once it has.
+        AwaitCondition(() => s.Connection.UnsentReads >= 1, TimeSpan.FromSeconds(5));
         for (var look = 0; look < 6; look++)
         {
             var before = s.Ticket.LastActivityTicks;
-            s.Connection.Unsent -= 100;
-            // The session looks every third of the idle timeout and counts the bytes taken as activity. A second at a
-            // time, until it has: its first look may be set a little after the OK line reached the test.
-            var touched = false;
-            for (var step = 0; step < 5 && !touched; step++, elapsed++)
-            {
-                Advance(1);
-                touched = SpinWait.SpinUntil(() => s.Ticket.LastActivityTicks > before, TimeSpan.FromMilliseconds(200));
-            }
-            Assert.True(touched, $"look {look}: the bytes taken were not counted as activity");
+            var reads = s.Connection.UnsentReads;
+            s.Connection.Unsent = unsent -= 100;
+            // A look every third of the idle timeout: four seconds pass exactly one. It reads what is unsent, counts
+            // the bytes taken as activity, sets the next look and reads again.
+            Advance(4);
+            AwaitCondition(() => s.Connection.UnsentReads >= reads + 2, TimeSpan.FromSeconds(5));
+            Assert.True(s.Ticket.LastActivityTicks > before, $"look {look}: the bytes taken were not counted as activity");
         }
-        Assert.True(elapsed >= 15, $"only {elapsed} s passed");
-        // 15 s or more with no write completed, against an idle timeout of 10 s: still streaming.
+        // 24 s with no write completed, against an idle timeout of 10 s: still streaming.
         var calls = s.Probe.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => (ConnectionCall)m);
         Assert.DoesNotContain(calls, c => c is Aborted or HalfClosed or ClosedNow or Ended or Stopped or Wrote);
 

@@ -423,7 +423,7 @@ internal sealed class SessionActor : UntypedActor
         _ctx.Stats.AddBytesOut(data.Length);
         _trace?.Sent(data.Span);
         if (_connection.Write(data)) CompleteWrite();
-        else if (_transfer is { } transfer) Watch(transfer, _connection.Unsent);
+        else if (_transfer is { } transfer) Watch(transfer);
     }
 
     private void CompleteWrite()
@@ -604,7 +604,7 @@ internal sealed class SessionActor : UntypedActor
         _ctx.Stats.AddBytesOut(count);
         _trace?.SentFile(count);
         if (_connection.SendFile(transfer.Handle, offset, count)) Self.Tell(WriteCompleted.Instance);
-        else Watch(transfer, _connection.Unsent);
+        else Watch(transfer);
     }
 
     /// <summary>
@@ -612,11 +612,11 @@ internal sealed class SessionActor : UntypedActor
     /// bytes the kernel took meanwhile as activity: a client that keeps reading, however slowly, is not idle (a range
     /// can take longer than the idle timeout to reach a slow client), and one that stopped reading still is.
     /// </summary>
-    private void Watch(Transfer transfer, long unsent)
+    private void Watch(Transfer transfer)
     {
-        transfer.UnsentSeen = unsent;
         transfer.Watch ??= Context.System.Scheduler.ScheduleTellOnceCancelable(
             _ctx.Settings.IdleTimeout / 3, Self, new WatchDownload(transfer), ActorRefs.NoSender);
+        transfer.UnsentSeen = _connection.Unsent;
     }
 
     private void OnWatchDownload(Transfer transfer)
@@ -624,9 +624,8 @@ internal sealed class SessionActor : UntypedActor
         transfer.Watch = null;
         // The download ended or its write completed (which counted as activity) since the look was asked for.
         if (!ReferenceEquals(transfer, _transfer) || !_writing) return;
-        var unsent = _connection.Unsent;
-        if (unsent < transfer.UnsentSeen) _ticket.Touch(NowTicks);
-        Watch(transfer, unsent);
+        if (_connection.Unsent < transfer.UnsentSeen) _ticket.Touch(NowTicks);
+        Watch(transfer);
     }
 
     private void OnFileEnded()
