@@ -6,20 +6,23 @@
 # copying through a 64 KiB buffer with read/send (what nc or socat do). Every server gets a fresh process per
 # scenario; every process started here is stopped by its PID at the end; every download run is bounded.
 #
-#   bench/files.sh                        # build, then both scenarios on the three servers, best of 3 runs each,
+#   bench/files.sh                        # build, then both scenarios on the three servers, 7 measured runs each,
 #                                         # about 2 minutes
-#   bench/files.sh --no-build --runs 1    # one run per (scenario, server)
+#   bench/files.sh --no-build --runs 1    # one measured run per (scenario, server)
 #   bench/files.sh --big-mib 256 --clients 20 --small-mib 10 --out /tmp/files-bench
 #
 # Prints a markdown table (also saved as <out>/summary.md). The files are written before the runs and stay in
-# the page cache, so the figures measure the servers, not the disk. MB/s is the best of --runs runs; peak RSS
-# is the server's VmHWM over all its runs (reset after start-up and --warmup-runs unmeasured runs of the scenario).
+# the page cache, so the figures measure the servers, not the disk. Per scenario, the servers run side by side:
+# all start, each is warmed by --warmup-runs unmeasured runs of the scenario, the script waits until every one
+# is quiet (its compiler done), and then the measured runs take turns, one per server in a rotating order, so a
+# busy spell on this shared machine falls on every server alike. MB/s is reported as the median and the best of
+# --runs runs; peak RSS is the server's VmHWM over its measured runs (reset once it is warm and quiet).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=1
-RUNS=3
-WARMUP_RUNS=3
+RUNS=7
+WARMUP_RUNS=10
 BIG_MIB=1024
 SMALL_MIB=10
 CLIENTS=100
@@ -100,108 +103,158 @@ for name, mib in (("big.bin", big), ("small.bin", small)):
 PY
 cat "$DATA/big.bin" "$DATA/small.bin" > /dev/null
 
-# start_server NAME FILE: sets SERVER_PID and SERVER_PORT. FILE is what the baseline sends; ActorTcp serves $DATA.
+# start_server NAME FILE SCENARIO: starts it, records its PID and port in PID[NAME] and PORT[NAME]. FILE is what
+# the baselines send; ActorTcp serves $DATA.
+declare -A PID PORT
 start_server() {
-  local name=$1 file=$2 logfile=$OUT/$3-$1.server.log line="" cmd
+  local name=$1 file=$2 logfile=$OUT/$3-$1.server.log line="" cmd pid
   case $name in
     actortcp) cmd=(dotnet "$ACTORTCP_DLL" --port 0 --binary-port off --files "$DATA") ;;
     sendfile|copy) cmd=("$OUT/sendfile_server" "$file" "$name") ;;
   esac
   echo "(cd $ROOT && ${cmd[*]})" >> "$OUT/commands.txt"
-  # exec: the PID we keep is the server's own, so its RSS is read from the right process.
+  # exec: the PID we keep is the server's own, so its RSS and CPU time are read from the right process.
   (cd "$ROOT" && exec "${cmd[@]}") > "$logfile" 2>&1 &
-  SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
+  pid=$!
+  PIDS+=("$pid")
+  PID[$name]=$pid
   for _ in $(seq 1 300); do
     line=$(grep -m1 -E '^(listening |port )' "$logfile" 2>/dev/null || true)
     [[ -n $line ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { log "$name exited before listening (see $logfile)"; return 1; }
+    kill -0 "$pid" 2>/dev/null || { log "$name exited before listening (see $logfile)"; return 1; }
     sleep 0.1
   done
   [[ -n $line ]] || { log "$name printed no listening line within 30 s"; return 1; }
   if [[ $name == actortcp ]]; then
-    SERVER_PORT=$(sed -n 's/.*text=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<< "$line")
+    PORT[$name]=$(sed -n 's/.*text=[^ ]*:\([0-9][0-9]*\).*/\1/p' <<< "$line")
   else
-    SERVER_PORT=${line#port }
+    PORT[$name]=${line#port }
   fi
 }
 
 stop_server() {
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 1 40); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.25; done
-  kill -KILL "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
 }
 
 # kib PID FIELD: a VmRSS/VmHWM figure of /proc/PID/status, in KiB.
 kib() { awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# cpu_ticks PID: the CPU time the process has used, user and system, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 # run_client NAME FILE_NAME FILE_BYTES CLIENTS: prints the client's report line.
 run_client() {
   local name=$1 file=$2 bytes=$3 clients=$4
   if [[ $name == actortcp ]]; then
-    timeout "$BOUND" "$OUT/getclient" actortcp "$SERVER_PORT" "$file" "$clients"
+    timeout "$BOUND" "$OUT/getclient" actortcp "${PORT[$name]}" "$file" "$clients"
   else
-    timeout "$BOUND" "$OUT/getclient" raw "$SERVER_PORT" "$bytes" "$clients"
+    timeout "$BOUND" "$OUT/getclient" raw "${PORT[$name]}" "$bytes" "$clients"
   fi
 }
 
-# measure SCENARIO NAME FILE_NAME FILE_BYTES CLIENTS: appends "scenario server mbps peak_kib idle_kib" to results.
-measure() {
-  local scenario=$1 name=$2 file=$3 bytes=$4 clients=$5 best=0 report mbps idle peak
-  start_server "$name" "$DATA/$file" "$scenario" || { echo "$scenario $name n/a n/a n/a" >> "$OUT/results.txt"; return 0; }
-  # The scenario first, unmeasured, on every server alike (as the neutral harness warms each server): a server
-  # on a JIT runs its first downloads on code it has not optimized yet, and compiles it meanwhile on the same two
-  # cores. One small download was too little: in the 100 x 10 MiB runs after it, the runtime's tiered compilation
-  # thread took half of ActorTcp's CPU samples, and it went on compiling through four runs of the scenario.
-  for _ in $(seq 1 "$WARMUP_RUNS"); do
-    run_client "$name" "$file" "$bytes" "$clients" > /dev/null 2>> "$OUT/$scenario-$name.client.err" || true
+# settle NAME...: waits until each of these servers used at most one clock tick of CPU (2 % of a core) in half a
+# second, twice in a row; gives up after 30 s. A server on a JIT goes on compiling its hot code in the background
+# for a while after its warm-up runs: measured meanwhile it is slower, and it takes CPU from the one measured beside it.
+settle() {
+  local name look quiet_looks=0
+  local -A ticks
+  for look in $(seq 1 60); do
+    for name in "$@"; do ticks[$name]=$(cpu_ticks "${PID[$name]}"); done
+    sleep 0.5
+    quiet_looks=$((quiet_looks + 1))
+    for name in "$@"; do
+      (( $(cpu_ticks "${PID[$name]}") - ticks[$name] > 1 )) && quiet_looks=0
+    done
+    (( quiet_looks >= 2 )) && { log "servers quiet after $((look / 2)).$((look % 2 * 5)) s"; return 0; }
   done
-  idle=$(kib "$SERVER_PID" VmRSS)
-  # Peak RSS from here on: "5" resets VmHWM to the current RSS (Linux 4.0+); without it, the peak since start.
-  echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true
-  for run in $(seq 1 "$RUNS"); do
-    if report=$(run_client "$name" "$file" "$bytes" "$clients" 2>> "$OUT/$scenario-$name.client.err"); then
-      mbps=$(sed -n 's/.*mbps=\([0-9.]*\).*/\1/p' <<< "$report")
-      log "$scenario on $name, run $run: $report"
-      best=$(awk -v a="$best" -v b="$mbps" 'BEGIN { print (b > a ? b : a) }')
+  log "servers still busy after 30 s: measuring anyway"
+}
+
+# scenario SCENARIO FILE_NAME FILE_BYTES CLIENTS: appends "scenario server mbps_best mbps_median peak_kib idle_kib"
+# per server to results.
+scenario() {
+  local scenario=$1 file=$2 bytes=$3 clients=$4 name names=() run i n report mbps
+  local -A mbps_of idle
+  for name in $SERVERS; do
+    if start_server "$name" "$DATA/$file" "$scenario"; then
+      names+=("$name")
     else
-      log "$scenario on $name, run $run failed: ${report:-timeout or error} (see $OUT/$scenario-$name.client.err)"
+      echo "$scenario $name n/a n/a n/a n/a" >> "$OUT/results.txt"
     fi
-    echo "$scenario $name run$run $report" >> "$OUT/runs.txt"
   done
-  peak=$(kib "$SERVER_PID" VmHWM)
-  stop_server
-  [[ $best == 0 ]] && best=n/a
-  echo "$scenario $name $best $peak $idle" >> "$OUT/results.txt"
+  n=${#names[@]}
+  (( n > 0 )) || return 0
+  # The scenario first, unmeasured, on every server alike (as the neutral harness warms each server): a server
+  # on a JIT runs its first downloads on code it has not optimized yet. Measured on 2026-12-01: ActorTcp's
+  # runtime compiled its first optimized (tier-1) methods only during the 5th run of 100 x 10 MiB, and was still
+  # compiling in the 14th.
+  for _ in $(seq 1 "$WARMUP_RUNS"); do
+    for name in "${names[@]}"; do
+      run_client "$name" "$file" "$bytes" "$clients" > /dev/null 2>> "$OUT/$scenario-$name.client.err" || true
+    done
+  done
+  settle "${names[@]}"
+  for name in "${names[@]}"; do
+    idle[$name]=$(kib "${PID[$name]}" VmRSS)
+    # Peak RSS from here on: "5" resets VmHWM to the current RSS (Linux 4.0+); without it, the peak since start.
+    echo 5 > "/proc/${PID[$name]}/clear_refs" 2>/dev/null || true
+    mbps_of[$name]=""
+  done
+  for run in $(seq 1 "$RUNS"); do
+    # Each run starts with the next server, so no server is always measured first or last.
+    for i in $(seq 0 $((n - 1))); do
+      name=${names[$(( (run - 1 + i) % n ))]}
+      if report=$(run_client "$name" "$file" "$bytes" "$clients" 2>> "$OUT/$scenario-$name.client.err"); then
+        mbps=$(sed -n 's/.*mbps=\([0-9.]*\).*/\1/p' <<< "$report")
+        log "$scenario on $name, run $run: $report"
+        mbps_of[$name]+=" $mbps"
+      else
+        log "$scenario on $name, run $run failed: ${report:-timeout or error} (see $OUT/$scenario-$name.client.err)"
+      fi
+      echo "$scenario $name run$run $report" >> "$OUT/runs.txt"
+    done
+  done
+  for name in "${names[@]}"; do
+    echo "$scenario $name $(python3 -c '
+import statistics, sys
+v = [float(x) for x in sys.argv[1:]]
+print(f"{max(v):.1f} {statistics.median(v):.1f}" if v else "n/a n/a")' ${mbps_of[$name]}) $(kib "${PID[$name]}" VmHWM) ${idle[$name]}" \
+      >> "$OUT/results.txt"
+    stop_server "${PID[$name]}"
+  done
 }
 
 : > "$OUT/results.txt"
 log "scenario big: 1 x $BIG_MIB MiB; scenario small: $CLIENTS x $SMALL_MIB MiB concurrently; servers: $SERVERS"
-for name in $SERVERS; do measure big "$name" big.bin "$BIG_BYTES" 1; done
-for name in $SERVERS; do measure small "$name" small.bin "$SMALL_BYTES" "$CLIENTS"; done
+scenario big big.bin "$BIG_BYTES" 1
+scenario small small.bin "$SMALL_BYTES" "$CLIENTS"
 
-python3 - "$OUT/results.txt" "$BIG_MIB" "$SMALL_MIB" "$CLIENTS" > "$OUT/summary.md" <<'PY'
+python3 - "$OUT/results.txt" "$BIG_MIB" "$SMALL_MIB" "$CLIENTS" "$RUNS" > "$OUT/summary.md" <<'PY'
 import sys
-path, big, small, clients = sys.argv[1:5]
+path, big, small, clients, runs = sys.argv[1:6]
 rows = [line.split() for line in open(path) if line.strip()]
 label = {"big": f"1 x {big} MiB", "small": f"{clients} x {small} MiB concurrent"}
 server = {"sendfile": "baseline: C sendfile(2)", "copy": "baseline: C read/send 64 KiB", "actortcp": "ActorTcp GET"}
 def num(v):
     try: return float(v)
     except ValueError: return None
-print("| scenario | server | MB/s | vs sendfile | vs read/send | peak RSS MiB | RSS before MiB |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+def ratio(a, b): return f"{a / b:.2f}" if a and b else "n/a"
+def mbs(v): return f"{v:,.0f}" if v else "n/a"
+def mib(k): return f"{k / 1024:.1f}" if k else "n/a"
+print(f"MB/s: median and best of {runs} runs per server, the servers taking turns; ratios of medians and of bests.")
+print()
+print("| scenario | server | MB/s median | MB/s best | vs sendfile | vs sendfile, best | vs read/send | peak RSS MiB | RSS before MiB |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for scenario in ("big", "small"):
-    these = {r[1]: r for r in rows if r[0] == scenario}
-    base = {k: num(these[k][2]) if k in these else None for k in ("sendfile", "copy")}
-    for name, r in these.items():
-        mbps, peak, idle = num(r[2]), num(r[3]), num(r[4])
-        ratio = lambda b: f"{mbps / b:.2f}" if mbps and b else "n/a"
-        mib = lambda k: f"{k / 1024:.1f}" if k else "n/a"
-        print(f"| {label[scenario]} | {server.get(name, name)} | {mbps:,.0f} | {ratio(base['sendfile'])} | "
-              f"{ratio(base['copy'])} | {mib(peak)} | {mib(idle)} |" if mbps else
-              f"| {label[scenario]} | {server.get(name, name)} | n/a | n/a | n/a | {mib(peak)} | {mib(idle)} |")
+    these = {r[1]: [num(v) for v in r[2:6]] for r in rows if r[0] == scenario}
+    for name, (best, median, peak, idle) in these.items():
+        send, copy = these.get("sendfile", [None] * 4), these.get("copy", [None] * 4)
+        print(f"| {label[scenario]} | {server.get(name, name)} | {mbs(median)} | {mbs(best)} | {ratio(median, send[1])} | "
+              f"{ratio(best, send[0])} | {ratio(median, copy[1])} | {mib(peak)} | {mib(idle)} |")
 PY
 cat "$OUT/summary.md"
 log "details in $OUT (commands.txt, runs.txt, server logs)"
