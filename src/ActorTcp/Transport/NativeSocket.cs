@@ -77,6 +77,17 @@ internal static class NativeSocket
         _ = setsockopt(fd, 1 /* SOL_SOCKET */, 13 /* SO_LINGER */, ref linger[0], 2 * sizeof(int));
     }
 
+    /// <summary>
+    /// TCP_NODELAY on or off. Off, Nagle's algorithm holds a short segment back while data is in flight, so that
+    /// more can join it; turning it on again sends what is held at once.
+    /// </summary>
+    public static void SetNoDelay(SafeHandle handle, int fd, bool on)
+    {
+        using var held = new HeldDescriptor(handle);
+        var value = on ? 1 : 0;
+        _ = setsockopt(fd, 6 /* IPPROTO_TCP */, 1 /* TCP_NODELAY */, ref value, sizeof(int));
+    }
+
     /// <summary>Sets O_NONBLOCK on the descriptor, held against closing for the two calls.</summary>
     public static void SetNonBlocking(SafeHandle handle, int fd)
     {
