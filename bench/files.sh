@@ -6,7 +6,7 @@
 # copying through a 64 KiB buffer with read/send (what nc or socat do). Every server gets a fresh process per
 # scenario; every process started here is stopped by its PID at the end; every download run is bounded.
 #
-#   bench/files.sh                        # build, then both scenarios on the three servers, 7 measured runs each,
+#   bench/files.sh                        # build, then both scenarios on the three servers, 15 measured runs each,
 #                                         # about 2 minutes
 #   bench/files.sh --no-build --runs 1    # one measured run per (scenario, server)
 #   bench/files.sh --big-mib 256 --clients 20 --small-mib 10 --out /tmp/files-bench
@@ -21,7 +21,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=1
-RUNS=7
+RUNS=15
 WARMUP_RUNS=10
 BIG_MIB=1024
 SMALL_MIB=10
