@@ -6,22 +6,25 @@
 # copying through a 64 KiB buffer with read/send (what nc or socat do). Every server gets a fresh process per
 # scenario; every process started here is stopped by its PID at the end; every download run is bounded.
 #
-#   bench/files.sh                        # build, then both scenarios on the three servers, 15 measured runs each,
+#   bench/files.sh                        # build, then both scenarios on the three servers, 18 measured runs each,
 #                                         # about 2 minutes
 #   bench/files.sh --no-build --runs 1    # one measured run per (scenario, server)
 #   bench/files.sh --big-mib 256 --clients 20 --small-mib 10 --out /tmp/files-bench
+#   bench/files.sh --servers "sendfile epoll actortcp"   # a third baseline: the same C server sending from two
+#                                         # epoll loops without blocking, as ActorTcp does (not run by default)
 #
 # Prints a markdown table (also saved as <out>/summary.md). The files are written before the runs and stay in
 # the page cache, so the figures measure the servers, not the disk. Per scenario, the servers run side by side:
 # all start, each is warmed by --warmup-runs unmeasured runs of the scenario, the script waits until every one
-# is quiet (its compiler done), and then the measured runs take turns, one per server in a rotating order, so a
-# busy spell on this shared machine falls on every server alike. MB/s is reported as the median and the best of
+# is quiet (its compiler done), and then the measured runs take turns, one per server in an order that rotates
+# and turns round (each server takes each place, and follows each other server, equally often), so a busy spell
+# on this shared machine, or what the run before left behind, falls on every server alike. MB/s is reported as the median and the best of
 # --runs runs; peak RSS is the server's VmHWM over its measured runs (reset once it is warm and quiet).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=1
-RUNS=15
+RUNS=18
 WARMUP_RUNS=10
 BIG_MIB=1024
 SMALL_MIB=10
@@ -31,10 +34,10 @@ OUT=""
 BOUND=300
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -euo pipefail/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
   cat <<EOF
 flags: --no-build  --runs N [$RUNS]  --warmup-runs N [$WARMUP_RUNS]  --big-mib N [$BIG_MIB]  --small-mib N [$SMALL_MIB]  --clients N [$CLIENTS]
-       --servers "sendfile copy actortcp"  --out DIR  --bound SECONDS (per download run) [$BOUND]
+       --servers "sendfile copy epoll actortcp" (any of them; default: $SERVERS)  --out DIR  --bound SECONDS (per download run) [$BOUND]
 EOF
 }
 
@@ -110,7 +113,7 @@ start_server() {
   local name=$1 file=$2 logfile=$OUT/$3-$1.server.log line="" cmd pid
   case $name in
     actortcp) cmd=(dotnet "$ACTORTCP_DLL" --port 0 --binary-port off --files "$DATA") ;;
-    sendfile|copy) cmd=("$OUT/sendfile_server" "$file" "$name") ;;
+    sendfile|copy|epoll) cmd=("$OUT/sendfile_server" "$file" "$name") ;;
   esac
   echo "(cd $ROOT && ${cmd[*]})" >> "$OUT/commands.txt"
   # exec: the PID we keep is the server's own, so its RSS and CPU time are read from the right process.
@@ -205,9 +208,13 @@ scenario() {
     mbps_of[$name]=""
   done
   for run in $(seq 1 "$RUNS"); do
-    # Each run starts with the next server, so no server is always measured first or last.
+    # Each run starts with the next server, so no server is always measured first or last; and every n runs the
+    # order turns round, so that each server also follows each other one equally often and what a run leaves
+    # behind (in the page cache, the CPU's caches, the kernel's allocator) falls on every server alike.
     for i in $(seq 0 $((n - 1))); do
-      name=${names[$(( (run - 1 + i) % n ))]}
+      j=$(( (run - 1 + i) % n ))
+      (( (run - 1) / n % 2 == 1 )) && j=$(( n - 1 - j ))
+      name=${names[$j]}
       if report=$(run_client "$name" "$file" "$bytes" "$clients" 2>> "$OUT/$scenario-$name.client.err"); then
         mbps=$(sed -n 's/.*mbps=\([0-9.]*\).*/\1/p' <<< "$report")
         log "$scenario on $name, run $run: $report"
@@ -238,7 +245,8 @@ import sys
 path, big, small, clients, runs = sys.argv[1:6]
 rows = [line.split() for line in open(path) if line.strip()]
 label = {"big": f"1 x {big} MiB", "small": f"{clients} x {small} MiB concurrent"}
-server = {"sendfile": "baseline: C sendfile(2)", "copy": "baseline: C read/send 64 KiB", "actortcp": "ActorTcp GET"}
+server = {"sendfile": "baseline: C sendfile(2)", "copy": "baseline: C read/send 64 KiB",
+          "epoll": "C sendfile(2) from epoll loops", "actortcp": "ActorTcp GET"}
 def num(v):
     try: return float(v)
     except ValueError: return None
