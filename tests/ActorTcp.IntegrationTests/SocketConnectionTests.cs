@@ -14,12 +14,9 @@ public sealed class SocketConnectionTests : TestKit
         const int length = 32 << 20;
         var path = Path.Combine(Directory.CreateTempSubdirectory("actortcp-unsent-").FullName, "zeros.bin");
         using (var create = File.Create(path)) create.SetLength(length);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        using var accepted = await listener.AcceptAsync();
+        var (client, accepted) = await ConnectedPairAsync();
+        using var clientSocket = client;
+        using var acceptedSocket = accepted;
         var connection = new SocketConnection(accepted);
         var session = CreateTestProbe();
         connection.Start(session.Ref);
@@ -68,12 +65,9 @@ public sealed class SocketConnectionTests : TestKit
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("actortcp-nodelay-").FullName, "ten.bin");
         await File.WriteAllBytesAsync(path, "0123456789"u8.ToArray());
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        using var accepted = await listener.AcceptAsync();
+        var (client, accepted) = await ConnectedPairAsync();
+        using var clientSocket = client;
+        using var acceptedSocket = accepted;
         var connection = new SocketConnection(accepted);
         var session = CreateTestProbe();
         connection.Start(session.Ref);
@@ -99,5 +93,16 @@ public sealed class SocketConnectionTests : TestKit
             File.Delete(path);
             Directory.Delete(Path.GetDirectoryName(path)!);
         }
+    }
+
+    /// <summary>A client socket and the server's end of its connection, over loopback.</summary>
+    private static async Task<(Socket Client, Socket Accepted)> ConnectedPairAsync()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.LocalEndPoint!);
+        return (client, await listener.AcceptAsync());
     }
 }
