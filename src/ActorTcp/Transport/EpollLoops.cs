@@ -1,4 +1,5 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace ActorTcp.Transport;
@@ -49,9 +50,9 @@ internal sealed class EpollLoops
     [ThreadStatic] private static Loop? t_loop;
 
     private readonly Loop[] _loops;
+    // Registrations change under this lock; the loops look their events' tokens up without it (see Lookup).
     private readonly object _slotsGate = new();
-    private IPollable?[] _slots = new IPollable?[1024];
-    private uint[] _generations = new uint[1024];
+    private SlotTable _table = new(1024);
     private readonly Stack<int> _free = new();
     private int _nextSlot;
     private int _nextLoop;
@@ -90,17 +91,17 @@ internal sealed class EpollLoops
         uint generation;
         lock (_slotsGate)
         {
+            var table = _table;
             if (!_free.TryPop(out slot))
             {
                 slot = _nextSlot++;
-                if (slot == _slots.Length)
-                {
-                    Array.Resize(ref _slots, _slots.Length * 2);
-                    Array.Resize(ref _generations, _generations.Length * 2);
-                }
+                if (slot == table.Pollables.Length) Volatile.Write(ref _table, table = table.Grown());
             }
-            _slots[slot] = readable;
-            generation = ++_generations[slot];
+            // The generation first, then the socket: a loop that finds the new socket in the slot also finds its new
+            // generation, so an event left over from the slot's previous socket can never reach this one.
+            generation = table.Generations[slot] + 1;
+            Volatile.Write(ref table.Generations[slot], generation);
+            Volatile.Write(ref table.Pollables[slot], readable);
         }
         var registration = new Registration(_loops[(uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length].Epoll,
             (ulong)generation << 32 | (uint)slot);
@@ -140,8 +141,9 @@ internal sealed class EpollLoops
         var slot = (int)(uint)registration.Token;
         lock (_slotsGate)
         {
-            if (_generations[slot] != (uint)(registration.Token >> 32) || _slots[slot] is null) return;
-            _slots[slot] = null;
+            var table = _table;
+            if (table.Generations[slot] != (uint)(registration.Token >> 32) || table.Pollables[slot] is null) return;
+            Volatile.Write(ref table.Pollables[slot], null);
             _free.Push(slot);
         }
     }
@@ -160,31 +162,61 @@ internal sealed class EpollLoops
     private void Run(Loop loop)
     {
         t_loop = loop;
-        var events = new EpollEvent[EventsPerWait];
+        // The kernel writes its events straight into this pinned buffer: an array of EpollEvent would be copied
+        // element by element into native memory and back on every wait (the struct is packed, so not blittable).
+        var events = GC.AllocateArray<byte>(EventsPerWait * EventSize, pinned: true);
         while (true)
         {
-            var n = epoll_wait(loop.Epoll, events, events.Length, loop.PrepareToWait() ? -1 : 0);
+            var n = Wait(loop.Epoll, events, loop.PrepareToWait() ? -1 : 0);
             loop.Awake();
             for (var i = 0; i < n; i++)
             {
-                var token = events[i].Data;
+                var ev = events.AsSpan(i * EventSize, EventSize);
+                var token = MemoryMarshal.Read<ulong>(ev[4..]);
                 if (token == WakeToken)
                 {
                     loop.ClearWake();
                     continue;
                 }
-                var slot = (int)(uint)token;
-                IPollable? pollable;
-                lock (_slotsGate)
-                {
-                    pollable = slot < _slots.Length && _generations[slot] == (uint)(token >> 32) ? _slots[slot] : null;
-                }
-                var happened = events[i].Events;
+                var pollable = Lookup(token);
+                var happened = MemoryMarshal.Read<int>(ev);
                 pollable?.OnReady((happened & (EpollIn | EpollRdHup | EpollHup | EpollErr)) != 0,
                     (happened & (EpollOut | EpollHup | EpollErr)) != 0,
                     (happened & (EpollRdHup | EpollHup | EpollErr)) != 0);
             }
             loop.RunTurns(TurnsPerPass);
+        }
+    }
+
+    /// <summary>
+    /// The socket an event's token names, or null when that registration is gone. Without the lock: the socket is
+    /// read before its generation, in the order opposite to <see cref="Register"/>'s writes, so a slot reused
+    /// since the event was taken shows a newer generation and the event is dropped. A table is replaced, never
+    /// shrunk, when it grows, and a registration is in the current table before epoll_ctl adds its socket, so the
+    /// table a loop reads after epoll_wait always holds the slot of every event that wait returned. A socket just
+    /// released may still be told of an event taken before its release, as it could under a lock; each ignores it.
+    /// </summary>
+    private IPollable? Lookup(ulong token)
+    {
+        var table = Volatile.Read(ref _table);
+        var slot = (int)(uint)token;
+        if ((uint)slot >= (uint)table.Pollables.Length) return null;
+        var pollable = Volatile.Read(ref table.Pollables[slot]);
+        return pollable is not null && Volatile.Read(ref table.Generations[slot]) == (uint)(token >> 32) ? pollable : null;
+    }
+
+    /// <summary>The registered sockets by slot, with each slot's generation (bumped each time the slot is reused).</summary>
+    private sealed class SlotTable(int size)
+    {
+        public readonly IPollable?[] Pollables = new IPollable?[size];
+        public readonly uint[] Generations = new uint[size];
+
+        public SlotTable Grown()
+        {
+            var grown = new SlotTable(Pollables.Length * 2);
+            Pollables.CopyTo(grown.Pollables, 0);
+            Generations.CopyTo(grown.Generations, 0);
+            return grown;
         }
     }
 
@@ -258,8 +290,11 @@ internal sealed class EpollLoops
         }
     }
 
-    // struct epoll_event as x86-64 lays it out: packed, 12 bytes (arm64 aligns it to 16, hence x64 only).
-    [StructLayout(LayoutKind.Explicit, Size = 12)]
+    // struct epoll_event as x86-64 lays it out: packed, 12 bytes (arm64 aligns it to 16, hence x64 only): the events
+    // at 0, the token at 4.
+    private const int EventSize = 12;
+
+    [StructLayout(LayoutKind.Explicit, Size = EventSize)]
     private struct EpollEvent
     {
         [FieldOffset(0)] public int Events;
@@ -281,6 +316,12 @@ internal sealed class EpollLoops
     [DllImport("libc", SetLastError = true)]
     private static extern nint read(int fd, ref long value, nint count);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int epoll_wait(int epfd, [Out] EpollEvent[] events, int maxevents, int timeout);
+    /// <summary>epoll_wait(2) into a pinned buffer; a failed wait (EINTR) returns -1 and is simply waited again.</summary>
+    private static unsafe int Wait(int epoll, byte[] pinnedEvents, int timeout) =>
+        epoll_wait(epoll, (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinnedEvents)),
+            pinnedEvents.Length / EventSize, timeout);
+
+    // A pointer and no SetLastError: the JIT makes the call inline, with no marshalling stub.
+    [DllImport("libc")]
+    private static extern unsafe int epoll_wait(int epfd, byte* events, int maxevents, int timeout);
 }

@@ -15,16 +15,21 @@ internal static class NativeSocket
     private const int DontWait = 0x40;
     private const int NoSignal = 0x4000;
 
-    public static int Send(int fd, ReadOnlySpan<byte> bytes, out SocketError error)
+    // send and recv are called once each per request, so they take plain pointers and no SetLastError: the JIT then
+    // makes the call inline, with no marshalling stub, and errno is read only when the call failed (the runtime keeps
+    // errno intact on the way back from a native call, as code generated for LibraryImport relies on too).
+    public static unsafe int Send(int fd, ReadOnlySpan<byte> bytes, out SocketError error)
     {
-        var n = send(fd, ref MemoryMarshal.GetReference(bytes), bytes.Length, DontWait | NoSignal);
-        return Result(n, out error);
+        nint n;
+        fixed (byte* start = bytes) n = send(fd, start, bytes.Length, DontWait | NoSignal);
+        return n >= 0 ? Done(n, out error) : Failed(Marshal.GetLastSystemError(), out error);
     }
 
-    public static int Receive(int fd, Span<byte> buffer, out SocketError error)
+    public static unsafe int Receive(int fd, Span<byte> buffer, out SocketError error)
     {
-        var n = recv(fd, ref MemoryMarshal.GetReference(buffer), buffer.Length, DontWait);
-        return Result(n, out error);
+        nint n;
+        fixed (byte* start = buffer) n = recv(fd, start, buffer.Length, DontWait);
+        return n >= 0 ? Done(n, out error) : Failed(Marshal.GetLastSystemError(), out error);
     }
 
     /// <summary>Sends up to <paramref name="count"/> bytes of a file from <paramref name="offset"/>, which the kernel advances.</summary>
@@ -96,14 +101,18 @@ internal static class NativeSocket
         if (flags >= 0) _ = fcntl(fd, 4 /* F_SETFL */, flags | 0x800 /* O_NONBLOCK */);
     }
 
-    private static int Result(nint n, out SocketError error)
+    private static int Result(nint n, out SocketError error) =>
+        n >= 0 ? Done(n, out error) : Failed(Marshal.GetLastPInvokeError(), out error);
+
+    private static int Done(nint n, out SocketError error)
     {
-        if (n >= 0)
-        {
-            error = SocketError.Success;
-            return (int)n;
-        }
-        error = Marshal.GetLastPInvokeError() switch
+        error = SocketError.Success;
+        return (int)n;
+    }
+
+    private static int Failed(int errno, out SocketError error)
+    {
+        error = errno switch
         {
             11 => SocketError.WouldBlock,        // EAGAIN
             4 => SocketError.Interrupted,        // EINTR
@@ -119,8 +128,8 @@ internal static class NativeSocket
         return 0;
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint send(int fd, ref byte buffer, nint length, int flags);
+    [DllImport("libc")]
+    private static extern unsafe nint send(int fd, byte* buffer, nint length, int flags);
 
     [DllImport("libc", SetLastError = true)]
     private static extern nint sendfile(int outFd, int inFd, ref long offset, nint count);
@@ -140,8 +149,8 @@ internal static class NativeSocket
     [DllImport("libc", SetLastError = true)]
     internal static extern int close(int fd);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint recv(int fd, ref byte buffer, nint length, int flags);
+    [DllImport("libc")]
+    private static extern unsafe nint recv(int fd, byte* buffer, nint length, int flags);
 }
 
 /// <summary>
