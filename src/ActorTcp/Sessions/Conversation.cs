@@ -65,6 +65,8 @@ internal sealed class Conversation(
 
     private readonly bool _utf8 = encoder.Encoding.CodePage == 65001;
     private readonly string _tooLong = binary ? Replies.FrameTooLong(maxLineOrFrameBytes) : Replies.LineTooLong(maxLineOrFrameBytes);
+    // The answer to PING, the one request a heartbeating client sends, already in this listener's encoding.
+    private readonly byte[] _pong = encoder.Encoding.GetBytes(Replies.Pong);
 
     public IReplyEncoder Encoder => encoder;
 
@@ -95,7 +97,7 @@ internal sealed class Conversation(
                 Reply(output, Replies.Goodbye);
                 return new Step(StepKind.Close, CloseReason.Quit);
             case Verb.Ping:
-                Reply(output, Replies.Pong);
+                encoder.WriteEncodedLine(output, _pong);
                 return Step.Continue;
             case Verb.Heartbeat:
                 return Step.Continue;
@@ -120,7 +122,7 @@ internal sealed class Conversation(
             case Verb.Heartbeat:
                 return Step.Continue;
             case Verb.Ping:
-                Reply(output, Replies.Pong);
+                encoder.WriteEncodedLine(output, _pong);
                 return Step.Continue;
             case Verb.Echo:
                 Echo(line[request.ArgsStart..], output);
