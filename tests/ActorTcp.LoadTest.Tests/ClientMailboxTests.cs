@@ -64,6 +64,27 @@ public sealed class ClientMailboxTests
     }
 
     [Fact]
+    public void One_message_at_a_time_waits_in_the_queue_itself_and_allocates_nothing()
+    {
+        var message = new object();
+        void Cycle(SmallMessageQueue queue)
+        {
+            queue.Enqueue(ActorRefs.Nobody, new Envelope(message, ActorRefs.NoSender));
+            Assert.True(queue.TryDequeue(out var e));
+            Assert.Same(message, e.Message);
+        }
+        // Once on another queue, so that nothing the first call costs is counted.
+        Cycle(new SmallMessageQueue());
+        var queue = new SmallMessageQueue();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++) Cycle(queue);
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.False(queue.HasMessages);
+    }
+
+    [Fact]
     public void Clean_up_hands_what_is_left_to_dead_letters_in_order()
     {
         var queue = new SmallMessageQueue();

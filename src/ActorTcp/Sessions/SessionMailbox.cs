@@ -20,12 +20,15 @@ public sealed class SessionMailbox(Settings settings, Config config) : MailboxTy
 }
 
 /// <summary>
-/// An unbounded queue under a lock, small while empty: any number of senders, one reader. The ring is held inline
-/// (not in a <see cref="Queue{T}"/>, one more object of 40 B per actor) and exists only once a message has waited;
-/// it starts at 4 slots and doubles. The sessions use it, and so do the load generator's simulated clients.
+/// An unbounded queue under a lock, small while empty: any number of senders, one reader. The oldest message waits
+/// in a field of the queue itself, which is all a session ever needs while one message at a time reaches it (a
+/// read, then the next read once the first is answered); only the messages behind it go to a ring, which exists
+/// once two have waited together, starts at 4 slots and doubles. The sessions use it, and so do the load
+/// generator's simulated clients.
 /// </summary>
 internal sealed class SmallMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
+    private Envelope _first;
     private Envelope[] _ring = [];
     private int _head;
     private int _count;
@@ -38,17 +41,16 @@ internal sealed class SmallMessageQueue : IMessageQueue, IUnboundedMessageQueueS
     {
         lock (this)
         {
-            if (_count == _ring.Length)
+            if (_count == 0)
             {
-                // Full: unrolled into a ring twice the size (a power of two), oldest first.
-                var larger = new Envelope[Math.Max(4, _ring.Length * 2)];
-                var tail = _ring.Length - _head;
-                Array.Copy(_ring, _head, larger, 0, tail);
-                Array.Copy(_ring, 0, larger, tail, _head);
-                _ring = larger;
-                _head = 0;
+                _first = envelope;
             }
-            _ring[(_head + _count) & (_ring.Length - 1)] = envelope;
+            else
+            {
+                var behind = _count - 1;
+                if (behind == _ring.Length) Grow();
+                _ring[(_head + behind) & (_ring.Length - 1)] = envelope;
+            }
             Volatile.Write(ref _count, _count + 1);
         }
     }
@@ -62,10 +64,18 @@ internal sealed class SmallMessageQueue : IMessageQueue, IUnboundedMessageQueueS
                 envelope = default;
                 return false;
             }
-            envelope = _ring[_head];
-            // Cleared, so that a delivered message is not kept alive by the slot it waited in.
-            _ring[_head] = default;
-            _head = (_head + 1) & (_ring.Length - 1);
+            envelope = _first;
+            if (_count > 1)
+            {
+                _first = _ring[_head];
+                // Cleared, so that a delivered message is not kept alive by the slot it waited in.
+                _ring[_head] = default;
+                _head = (_head + 1) & (_ring.Length - 1);
+            }
+            else
+            {
+                _first = default;
+            }
             Volatile.Write(ref _count, _count - 1);
             return true;
         }
@@ -74,5 +84,16 @@ internal sealed class SmallMessageQueue : IMessageQueue, IUnboundedMessageQueueS
     public void CleanUp(IActorRef owner, IMessageQueue deadletters)
     {
         while (TryDequeue(out var envelope)) deadletters.Enqueue(owner, envelope);
+    }
+
+    /// <summary>The ring is full: unrolled into one twice the size (a power of two), oldest first.</summary>
+    private void Grow()
+    {
+        var larger = new Envelope[Math.Max(4, _ring.Length * 2)];
+        var tail = _ring.Length - _head;
+        Array.Copy(_ring, _head, larger, 0, tail);
+        Array.Copy(_ring, 0, larger, tail, _head);
+        _ring = larger;
+        _head = 0;
     }
 }
