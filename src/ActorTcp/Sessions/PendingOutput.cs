@@ -5,16 +5,17 @@ namespace ActorTcp.Sessions;
 
 /// <summary>
 /// Reply bytes waiting for the transport, in one pooled buffer rented only while there is something to send,
-/// so an idle session holds none.
+/// so an idle session holds none. A field of its session (which hands it out as its <see cref="IBufferWriter{T}"/>),
+/// not an object of its own.
 /// </summary>
-internal sealed class PendingOutput : IBufferWriter<byte>
+internal struct PendingOutput
 {
     private const int MinimumRent = 256;
 
     private byte[]? _buffer;
     private int _count;
 
-    public int Count => _count;
+    public readonly int Count => _count;
 
     public void Advance(int count) => _count += count;
 

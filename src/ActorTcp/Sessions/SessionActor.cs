@@ -17,7 +17,7 @@ namespace ActorTcp.Sessions;
 /// One receive method rather than <c>Become</c> behaviours: every state handles the same transport events, and a
 /// per-session delegate per behaviour would cost memory on every connection.
 /// </remarks>
-internal sealed class SessionActor : UntypedActor
+internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
 {
     /// <summary>The connection's lifecycle, in the manner of Akka.IO's TcpConnection.</summary>
     private enum ConnectionState
@@ -63,7 +63,9 @@ internal sealed class SessionActor : UntypedActor
     private readonly IConnection _connection;
     private readonly SessionTicket _ticket;
     private readonly IRequestDecoder _decoder;
-    private readonly PendingOutput _output = new();
+    // Reply bytes waiting for the transport (see the IBufferWriter members below): the session is its own reply
+    // buffer, one object fewer per client and one fewer for every request to reach.
+    private PendingOutput _output;
     // Null unless this client's address is traced: the one check an untraced session pays per read and write.
     private readonly WireTrace? _trace;
 
@@ -121,6 +123,13 @@ internal sealed class SessionActor : UntypedActor
     /// </summary>
     public static Props SharedProps(SessionContext ctx) => Akka.Actor.Props.CreateBy(new SharedProducer(ctx));
 
+    // The session's replies are written into it by the conversation.
+    public void Advance(int count) => _output.Advance(count);
+
+    public Memory<byte> GetMemory(int sizeHint = 0) => _output.GetMemory(sizeHint);
+
+    public Span<byte> GetSpan(int sizeHint = 0) => _output.GetSpan(sizeHint);
+
     private long NowTicks => Context.System.Scheduler.Now.UtcTicks;
 
     private bool Named => _ticket.Name is not null;
@@ -129,7 +138,7 @@ internal sealed class SessionActor : UntypedActor
     {
         // Start before the first write, so the greeting cannot overtake the registration.
         _connection.Start(Self);
-        _ctx.Conversation.Greet(_output);
+        _ctx.Conversation.Greet(this);
         Flush();
     }
 
@@ -168,19 +177,19 @@ internal sealed class SessionActor : UntypedActor
                 Advance(Signal.StopLingering);
                 break;
             case WhoReply who:
-                if (AwaitingAnswer) _ctx.Conversation.WriteWho(who.Names, who.Partial, _output);
+                if (AwaitingAnswer) _ctx.Conversation.WriteWho(who.Names, who.Partial, this);
                 OnAnswered();
                 break;
             case NodesReply nodes:
-                if (AwaitingAnswer) _ctx.Conversation.WriteNodes(nodes.Nodes, _output);
+                if (AwaitingAnswer) _ctx.Conversation.WriteNodes(nodes.Nodes, this);
                 OnAnswered();
                 break;
             case ClusterSummary cluster:
-                if (AwaitingAnswer) _ctx.Conversation.WriteStats(cluster, _output);
+                if (AwaitingAnswer) _ctx.Conversation.WriteStats(cluster, this);
                 OnAnswered();
                 break;
             case ListDone list:
-                if (AwaitingAnswer) _ctx.Conversation.WriteList(list.Folder, list.Result, _output);
+                if (AwaitingAnswer) _ctx.Conversation.WriteList(list.Folder, list.Result, this);
                 OnAnswered();
                 break;
             case GetPrepared prepared:
@@ -333,7 +342,7 @@ internal sealed class SessionActor : UntypedActor
                     break;
                 case DecodeEvent.TooLong:
                     requests++;
-                    _ctx.Conversation.OnTooLong(Named, _output);
+                    _ctx.Conversation.OnTooLong(Named, this);
                     break;
                 case DecodeEvent.TimingMark:
                     // A telnet Ctrl-C waits for this answer, discarding output until it comes, then goes on.
@@ -348,7 +357,7 @@ internal sealed class SessionActor : UntypedActor
 
     private void OnRequest(ReadOnlySpan<byte> line)
     {
-        var step = _ctx.Conversation.OnRequest(line, Named, _output);
+        var step = _ctx.Conversation.OnRequest(line, Named, this);
         switch (step.Kind)
         {
             case StepKind.Named:
@@ -358,7 +367,7 @@ internal sealed class SessionActor : UntypedActor
                 Close(step.Reason, null);
                 break;
             case StepKind.Key:
-                _ctx.Conversation.WriteKey(_ctx.Keys.KeyOf(_ticket), _output);
+                _ctx.Conversation.WriteKey(_ctx.Keys.KeyOf(_ticket), this);
                 break;
             case StepKind.Who:
                 _work = Work.Waiting;
@@ -461,7 +470,7 @@ internal sealed class SessionActor : UntypedActor
     {
         if (_state is not (ConnectionState.Open or ConnectionState.PeerClosed)) return;
         _closeReason = reason;
-        if (lastLine is not null) _ctx.Conversation.Reply(_output, lastLine);
+        if (lastLine is not null) _ctx.Conversation.Reply(this, lastLine);
         Advance(Signal.LastLineQueued);
     }
 
@@ -562,7 +571,7 @@ internal sealed class SessionActor : UntypedActor
             }
             return;
         }
-        _ctx.Conversation.WriteGet(prepared.Request, plan, _output);
+        _ctx.Conversation.WriteGet(prepared.Request, plan, this);
         if (plan.Outcome != GetOutcome.Ready)
         {
             _work = Work.Ready;
