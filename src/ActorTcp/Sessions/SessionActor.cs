@@ -123,12 +123,12 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
     /// </summary>
     public static Props SharedProps(SessionContext ctx) => Akka.Actor.Props.CreateBy(new SharedProducer(ctx));
 
-    // The session's replies are written into it by the conversation.
-    public void Advance(int count) => _output.Advance(count);
+    // The conversation writes the session's replies into it (explicit, apart from the lifecycle's Advance(Signal)).
+    void IBufferWriter<byte>.Advance(int count) => _output.Advance(count);
 
-    public Memory<byte> GetMemory(int sizeHint = 0) => _output.GetMemory(sizeHint);
+    Memory<byte> IBufferWriter<byte>.GetMemory(int sizeHint) => _output.GetMemory(sizeHint);
 
-    public Span<byte> GetSpan(int sizeHint = 0) => _output.GetSpan(sizeHint);
+    Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint) => _output.GetSpan(sizeHint);
 
     private long NowTicks => Context.System.Scheduler.Now.UtcTicks;
 

@@ -162,8 +162,8 @@ internal sealed class EpollLoops
     private void Run(Loop loop)
     {
         t_loop = loop;
-        // The kernel writes its events straight into this pinned buffer: an array of EpollEvent would be copied
-        // element by element into native memory and back on every wait (the struct is packed, so not blittable).
+        // The kernel writes its events straight into this pinned buffer. An EpollEvent[] passed to epoll_wait was
+        // marshalled instead: all its elements copied into native memory and back, on every wait.
         var events = GC.AllocateArray<byte>(EventsPerWait * EventSize, pinned: true);
         while (true)
         {
