@@ -22,14 +22,14 @@ internal static class NativeSocket
     {
         nint n;
         fixed (byte* start = bytes) n = send(fd, start, bytes.Length, DontWait | NoSignal);
-        return n >= 0 ? Done(n, out error) : Failed(Marshal.GetLastSystemError(), out error);
+        return InlineResult(n, out error);
     }
 
     public static unsafe int Receive(int fd, Span<byte> buffer, out SocketError error)
     {
         nint n;
         fixed (byte* start = buffer) n = recv(fd, start, buffer.Length, DontWait);
-        return n >= 0 ? Done(n, out error) : Failed(Marshal.GetLastSystemError(), out error);
+        return InlineResult(n, out error);
     }
 
     /// <summary>Sends up to <paramref name="count"/> bytes of a file from <paramref name="offset"/>, which the kernel advances.</summary>
@@ -101,8 +101,13 @@ internal static class NativeSocket
         if (flags >= 0) _ = fcntl(fd, 4 /* F_SETFL */, flags | 0x800 /* O_NONBLOCK */);
     }
 
+    /// <summary>The outcome of a call declared with SetLastError (the runtime saved errno).</summary>
     private static int Result(nint n, out SocketError error) =>
         n >= 0 ? Done(n, out error) : Failed(Marshal.GetLastPInvokeError(), out error);
+
+    /// <summary>The outcome of a call made inline, without SetLastError: errno is read straight after it, on failure only.</summary>
+    private static int InlineResult(nint n, out SocketError error) =>
+        n >= 0 ? Done(n, out error) : Failed(Marshal.GetLastSystemError(), out error);
 
     private static int Done(nint n, out SocketError error)
     {

@@ -217,8 +217,7 @@ internal sealed class SocketConnection : IConnection, IPollable
             case Progress.Blocked:
                 return false;
             case Progress.FileEnded:
-                _pendingFile = null;
-                NoDelay(true);
+                EndRange();
                 _session.Tell(FileEnded.Instance, ActorRefs.NoSender);
                 return false;
             case Progress.Failed:
@@ -226,10 +225,16 @@ internal sealed class SocketConnection : IConnection, IPollable
                 _pendingFile = null;
                 return false;
             default:
-                _pendingFile = null;
-                NoDelay(true);
+                EndRange();
                 return true;
         }
+    }
+
+    /// <summary>A range is over (sent, or the file ended before it): TCP_NODELAY back on, which sends what Nagle holds.</summary>
+    private void EndRange()
+    {
+        _pendingFile = null;
+        NoDelay(true);
     }
 
     /// <summary>
@@ -266,10 +271,8 @@ internal sealed class SocketConnection : IConnection, IPollable
     {
         var progress = Push(events);
         if (progress is Progress.Blocked or Progress.Failed) return;
-        var wasFile = _pendingFile is not null;
         _pendingBytes = default;
-        _pendingFile = null;
-        if (wasFile) NoDelay(true);
+        if (_pendingFile is not null) EndRange();
         bool fin;
         lock (this)
         {
