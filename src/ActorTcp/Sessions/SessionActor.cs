@@ -87,6 +87,10 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
     private bool _writing;
     private byte[]? _inFlight;
 
+    // True while one read's requests are answered: the ticket was touched as the read came in, and a reply the
+    // transport takes at once within the same turn tells the idle clock nothing new (one clock read per request).
+    private bool _touchedThisTurn;
+
     private Transfer? _transfer;
     private bool _shutdownAfterTransfer;
     private ICancelable? _linger;
@@ -296,7 +300,10 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
             ReleaseInput();
             (_input, _inputStart, _inputEnd) = (joined, 0, held + received.Count);
         }
+        // The replies written in this same turn need not read the clock again.
+        _touchedThisTurn = true;
         Continue();
+        _touchedThisTurn = false;
     }
 
     /// <summary>Processes what can be processed now, reads only if there is room, and sends what is ready.</summary>
@@ -443,7 +450,7 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
             ArrayPool<byte>.Shared.Return(_inFlight);
             _inFlight = null;
         }
-        if (_state != ConnectionState.Lingering) _ticket.Touch(NowTicks);
+        if (_state != ConnectionState.Lingering && !_touchedThisTurn) _ticket.Touch(NowTicks);
     }
 
     private void OnWriteCompleted()
