@@ -139,6 +139,25 @@ public sealed class TimeoutSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_reply_the_client_takes_late_counts_as_activity_when_it_is_taken()
+    {
+        var (s, _) = StartWatched();
+        s.Named();
+        // The reply stays in the kernel's buffer, unread, for 8 s of the 10 s idle timeout.
+        s.Connection.AutoAck = false;
+        s.Send("PING\n");
+        Assert.Equal("PONG", s.ExpectLine());
+        Advance(8);
+        s.Connection.ReleaseWrites();
+        AwaitCondition(() => s.Ticket.LastActivityTicks == Clock.Now.UtcTicks, TimeSpan.FromSeconds(5));
+        // 17 s after the request, 9 s after its reply was taken: not idle; 11 s after: idle.
+        Advance(9);
+        s.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Advance(2);
+        Assert.Equal("ERR idle timeout", s.ExpectLine());
+    }
+
+    [Fact]
     public void A_session_whose_last_line_never_drains_is_aborted_one_idle_timeout_later()
     {
         var (s, _) = StartWatched();
