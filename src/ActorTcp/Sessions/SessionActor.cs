@@ -300,7 +300,6 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
             ReleaseInput();
             (_input, _inputStart, _inputEnd) = (joined, 0, held + received.Count);
         }
-        // The replies written in this same turn need not read the clock again.
         _touchedThisTurn = true;
         Continue();
         _touchedThisTurn = false;
