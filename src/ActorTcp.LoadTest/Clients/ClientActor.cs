@@ -83,6 +83,12 @@ internal sealed class ClientActor : UntypedActor
     // client lets its connection go or stops; null when there is none.
     private ICancelable? _later;
 
+    /// <summary>The most one read takes when the client reads itself (see <see cref="Readable"/>).</summary>
+    private const int ReadSize = 16 * 1024;
+
+    // What a client reads itself lands here. It is used only within one turn, so one per thread serves every client.
+    [ThreadStatic] private static byte[]? t_readBuffer;
+
     // The connection of this cycle: its events come from _tag; any other sender's are from an earlier connection.
     private ConnectionTag? _tag;
     private SocketConnector? _connector;
@@ -314,6 +320,9 @@ internal sealed class ClientActor : UntypedActor
     {
         switch (message)
         {
+            case Readable when FromCurrentConnection:
+                OnReadable();
+                break;
             case Received received:
                 OnReceived(received);
                 break;
@@ -402,7 +411,7 @@ internal sealed class ClientActor : UntypedActor
             case SocketConnected connected:
                 connected.Socket.Dispose();
                 break;
-            case ConnectFailed or WriteCompleted or PeerClosed or Closed or Beat or ErrGrace or ReconnectNow:
+            case Readable or ConnectFailed or WriteCompleted or PeerClosed or Closed or Beat or ErrGrace or ReconnectNow:
                 break;
             default:
                 Unhandled(message);
@@ -414,15 +423,23 @@ internal sealed class ClientActor : UntypedActor
 
     private void OnReceived(Received received)
     {
-        if (!FromCurrentConnection)
-        {
-            ArrayPool<byte>.Shared.Return(received.Buffer);
-            return;
-        }
-        Interlocked.Add(ref _metrics.BytesIn, received.Count);
-        var tag = _tag;
-        ReadReplies(received.Buffer.AsSpan(0, received.Count), tag);
+        if (FromCurrentConnection) OnBytes(received.Buffer.AsSpan(0, received.Count));
         ArrayPool<byte>.Shared.Return(received.Buffer);
+    }
+
+    /// <summary>The connection has bytes for us: they are read into the thread's buffer and checked in this turn.</summary>
+    private void OnReadable()
+    {
+        var buffer = t_readBuffer ??= new byte[ReadSize];
+        var n = _connection!.Read(buffer);
+        if (n > 0) OnBytes(buffer.AsSpan(0, n));
+    }
+
+    private void OnBytes(ReadOnlySpan<byte> data)
+    {
+        Interlocked.Add(ref _metrics.BytesIn, data.Length);
+        var tag = _tag;
+        ReadReplies(data, tag);
         if (ReferenceEquals(tag, _tag))
         {
             // Pull: the next bytes are read when these are dealt with.

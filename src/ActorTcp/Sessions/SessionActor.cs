@@ -76,11 +76,20 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
     private Work _work = Work.Ready;
     private CloseReason? _closeReason;
 
-    // Input the session could not process yet (it is busy, or its replies are not being read): the pooled buffer a
-    // read came in, and where its unread part starts and ends.
+    /// <summary>The most one read takes when the session reads itself (see <see cref="Readable"/>).</summary>
+    private const int ReadSize = 16 * 1024;
+
+    // What the session reads itself lands here, straight from the kernel. It is used only within one turn, so one
+    // per thread serves every session; what a turn leaves unprocessed is copied out before the turn ends.
+    [ThreadStatic] private static byte[]? t_readBuffer;
+
+    // Input being processed, or that the session could not process yet (it is busy, or its replies are not being
+    // read): the buffer a read came in (pooled, or the thread's own for this turn only), and where its unread part
+    // starts and ends.
     private byte[]? _input;
     private int _inputStart;
     private int _inputEnd;
+    private bool _inputBorrowed;
 
     // The write the transport has not finished taking, and the pooled buffer it came from (null for a file chunk,
     // whose buffer is the transfer's).
@@ -150,8 +159,11 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
     {
         switch (message)
         {
+            case Readable:
+                OnReadable();
+                break;
             case Received received:
-                OnReceived(received);
+                OnBytes(received.Buffer, received.Count, borrowed: false);
                 break;
             case WriteCompleted:
                 OnWriteCompleted();
@@ -274,35 +286,57 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
             _ticket.Id, _ticket.Remote, _ticket.Name, reason);
     }
 
-    private void OnReceived(Received received)
+    /// <summary>The connection has bytes for us: read them into the thread's buffer and process them in this turn.</summary>
+    private void OnReadable()
     {
-        _trace?.Received(received.Buffer.AsSpan(0, received.Count));
+        var buffer = t_readBuffer ??= new byte[ReadSize];
+        var n = _connection.Read(buffer);
+        if (n > 0) OnBytes(buffer, n, borrowed: true);
+    }
+
+    /// <summary>
+    /// Bytes from the client, in a pooled buffer that is now the session's, or <paramref name="borrowed"/> for this
+    /// turn only.
+    /// </summary>
+    private void OnBytes(byte[] buffer, int count, bool borrowed)
+    {
+        _trace?.Received(buffer.AsSpan(0, count));
         if (_state != ConnectionState.Open)
         {
-            ArrayPool<byte>.Shared.Return(received.Buffer);
+            if (!borrowed) ArrayPool<byte>.Shared.Return(buffer);
             return;
         }
         _readAsked = false;
         _ticket.Touch(NowTicks);
-        _ctx.Stats.AddBytesIn(received.Count);
+        _ctx.Stats.AddBytesIn(count);
         if (_input is null)
         {
-            (_input, _inputStart, _inputEnd) = (received.Buffer, 0, received.Count);
+            (_input, _inputStart, _inputEnd, _inputBorrowed) = (buffer, 0, count, borrowed);
         }
         else
         {
             // The transport delivers one read per ResumeReading, so this is rare: keep the unread rest and the new bytes.
             var held = _inputEnd - _inputStart;
-            var joined = ArrayPool<byte>.Shared.Rent(held + received.Count);
+            var joined = ArrayPool<byte>.Shared.Rent(held + count);
             _input.AsSpan(_inputStart, held).CopyTo(joined);
-            received.Buffer.AsSpan(0, received.Count).CopyTo(joined.AsSpan(held));
-            ArrayPool<byte>.Shared.Return(received.Buffer);
+            buffer.AsSpan(0, count).CopyTo(joined.AsSpan(held));
+            if (!borrowed) ArrayPool<byte>.Shared.Return(buffer);
             ReleaseInput();
-            (_input, _inputStart, _inputEnd) = (joined, 0, held + received.Count);
+            (_input, _inputStart, _inputEnd) = (joined, 0, held + count);
         }
         _touchedThisTurn = true;
         Continue();
         _touchedThisTurn = false;
+        if (_inputBorrowed && _input is not null) KeepInput();
+    }
+
+    /// <summary>The thread's buffer is lent for one turn: what is still unprocessed moves to a pooled copy.</summary>
+    private void KeepInput()
+    {
+        var rest = _inputEnd - _inputStart;
+        var kept = ArrayPool<byte>.Shared.Rent(rest);
+        _input.AsSpan(_inputStart, rest).CopyTo(kept);
+        (_input, _inputStart, _inputEnd, _inputBorrowed) = (kept, 0, rest, false);
     }
 
     /// <summary>Processes what can be processed now, reads only if there is room, and sends what is ready.</summary>
@@ -418,8 +452,9 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
     private void ReleaseInput()
     {
         if (_input is null) return;
-        ArrayPool<byte>.Shared.Return(_input);
+        if (!_inputBorrowed) ArrayPool<byte>.Shared.Return(_input);
         _input = null;
+        _inputBorrowed = false;
     }
 
     /// <summary>Keeps one write in flight; what is produced meanwhile waits in the pending buffer.</summary>

@@ -14,6 +14,17 @@ internal sealed class Received(byte[] buffer, int count)
     public int Count { get; } = count;
 }
 
+/// <summary>
+/// Bytes may be waiting, and the session asked for them: it reads them in this turn with
+/// <see cref="IConnection.Read"/>. Sent instead of <see cref="Received"/> by a connection that lets the session read.
+/// </summary>
+internal sealed class Readable
+{
+    public static readonly Readable Instance = new();
+
+    private Readable() { }
+}
+
 /// <summary>The write the transport did not take at once has now been taken.</summary>
 internal sealed class WriteCompleted
 {

@@ -48,9 +48,18 @@ internal interface IConnection
     void SuspendReading();
 
     /// <summary>
-    /// The session wants the next bytes: at most one <see cref="Received"/> follows each call. Repeated calls are cheap.
+    /// The session wants the next bytes: at most one <see cref="Received"/> (or <see cref="Readable"/>) follows each
+    /// call. Repeated calls are cheap.
     /// </summary>
     void ResumeReading();
+
+    /// <summary>
+    /// After <see cref="Readable"/>, in the same turn: reads what is waiting into <paramref name="buffer"/> without
+    /// blocking, and returns how many bytes came. 0 when there was nothing after all (the ask stands), when the read
+    /// found the end (<see cref="PeerClosed"/> or <see cref="Closed"/> follows, as for any end), or when the session
+    /// has begun closing since. Only a connection that sends <see cref="Readable"/> implements it.
+    /// </summary>
+    int Read(Span<byte> buffer) => throw new NotSupportedException("this connection delivers its bytes as Received");
 
     /// <summary>
     /// Sends a FIN after the writes already made, and keeps reading only to see the client's. The session then

@@ -12,8 +12,10 @@ namespace ActorTcp.Transport;
 /// A plain socket behind the session's seam, without a connection actor: a .NET <see cref="Socket"/>, or where the
 /// epoll loops accepted it a bare descriptor. An idle connection waits
 /// for readiness from the <see cref="EpollLoops"/> (or, where they cannot run, on a zero-byte receive) and holds no
-/// buffer; reads are pulled one at a time by the session, each done without blocking and handed over in a pooled
-/// buffer of its own size; a write goes straight to the kernel from the session's own turn, with no message unless
+/// buffer. Reads are pulled one at a time by the session, each done without blocking: with the loops the session is
+/// told that bytes wait and reads them itself, in its own turn, into its thread's buffer (nothing is allocated or
+/// copied per read); without them each read is handed over in a pooled buffer of its own size. A write goes straight
+/// to the kernel from the session's own turn, with no message unless
 /// the kernel's buffer is full. With the loops, what the kernel could not take is finished from the loop when the
 /// socket has room again, and a file's bytes go from the page cache to the socket without a copy (sendfile(2)).
 /// </summary>
@@ -49,12 +51,14 @@ internal sealed class SocketConnection : IConnection, IPollable
     private bool _gone;
 
     // With the loops, which tell of changes only (edge-triggered): whether bytes may be waiting (the loop said so and
-    // no read has found the socket empty since), whether a write waits for room, and how many events of each kind
+    // no read has found the socket empty since), whether the session has been told so and has not read yet, whether
+    // a write waits for room, and how many events of each kind
     // came, so that a read or a write racing with a new event sees it (all under the lock). Then the write the
     // kernel could not take at once, finished from the loop when there is room (only the session writes, one write
     // at a time, so these are its).
     private bool _readable;
     private bool _endSeen;
+    private bool _readableSent;
     private int _readEvents;
     private bool _awaitingRoom;
     private int _writeEvents;
@@ -140,27 +144,94 @@ internal sealed class SocketConnection : IConnection, IPollable
     }
 
     /// <summary>
-    /// Reads while the session wants bytes and the socket may have some. A read shorter than the buffer took all
-    /// there was, and bytes that come after it bring a new event; a read that raced with a new event leaves the
-    /// socket marked readable, and so does a known end (the read that finds it is still to come).
+    /// With the loops: the socket may have bytes. The session that wants them is told so (<see cref="Readable"/>)
+    /// and reads them itself, in its own turn (<see cref="Read"/>): no buffer, copy or message is made per read.
+    /// A connection that is closing reads here instead, only to find the client's FIN.
     /// </summary>
     private void PumpReads()
     {
+        bool discard;
+        lock (this)
+        {
+            // One Readable at a time: the read it leads to looks again at what is left.
+            if (_gone || !_readable || _readableSent) return;
+            discard = _halfClosed;
+            if (!discard)
+            {
+                if (!_demand.TryTake(discarding: false)) return;
+                _readableSent = true;
+            }
+        }
+        if (discard) DiscardUntilEnd();
+        else _session.Tell(Readable.Instance, ActorRefs.NoSender);
+    }
+
+    public int Read(Span<byte> buffer)
+    {
+        if (_loops is null) throw new InvalidOperationException("without the loops, reads are delivered as Received");
+        int events;
+        lock (this)
+        {
+            // Since the Readable was sent, the connection may have been closed or begun closing (it then reads on
+            // its own, for the client's FIN): nothing is handed over.
+            if (!_readableSent) return 0;
+            _readableSent = false;
+            if (_gone || _halfClosed) return 0;
+            events = _readEvents;
+        }
+        int n;
+        SocketError error;
+        try
+        {
+            n = ReceiveNow(buffer, out error);
+        }
+        catch (ObjectDisposedException)
+        {
+            return 0;
+        }
+        if (error != SocketError.Success && error != SocketError.WouldBlock)
+        {
+            Gone(Classify(error));
+            return 0;
+        }
+        if (error == SocketError.Success && n == 0)
+        {
+            OnEndOfStream();
+            return 0;
+        }
+        var empty = error == SocketError.WouldBlock;
+        bool again;
+        lock (this)
+        {
+            // A read shorter than the buffer took all there was, and bytes that come after it bring a new event; a
+            // read that raced with a new event leaves the socket marked readable, and so does a known end (the read
+            // that finds it is still to come).
+            if (n < buffer.Length && !_endSeen && events == _readEvents) _readable = false;
+            // Nothing after all: the ask stands. Otherwise the session asks for the next read when it has dealt with this one.
+            if (empty) _demand.Restore();
+            else _demand.AfterDelivery();
+            again = _readable && _demand.Wanted;
+        }
+        // Bytes may still be waiting (a full read, or an event that raced with this one) and a read is wanted.
+        if (again) PumpReads();
+        return empty ? 0 : n;
+    }
+
+    /// <summary>Closing: reads away what the client still sends, until its FIN (or a socket that keeps coming back full).</summary>
+    private void DiscardUntilEnd()
+    {
         for (var i = 0; i < ReadsPerTurn; i++)
         {
-            bool discard;
             int events;
             lock (this)
             {
                 if (_gone || !_readable) return;
-                discard = _halfClosed;
-                if (!_demand.TryTake(discard)) return;
                 events = _readEvents;
             }
             ReadOutcome outcome;
             try
             {
-                outcome = ReadOnce(discard);
+                outcome = ReadOnce(discard: true);
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
@@ -170,10 +241,11 @@ internal sealed class SocketConnection : IConnection, IPollable
             if (outcome == ReadOutcome.Over) return;
             lock (this)
             {
-                if (outcome != ReadOutcome.Full && !_endSeen && events == _readEvents) _readable = false;
-                // The session asks for the next read when it has dealt with this one (unless it already has).
-                _demand.AfterDelivery();
-                if (!_demand.Wanted) return;
+                if (outcome != ReadOutcome.Full && !_endSeen && events == _readEvents)
+                {
+                    _readable = false;
+                    return;
+                }
             }
         }
         // A client that keeps the socket full: the rest waits for the loop's next pass, after other sockets' events.
@@ -460,6 +532,9 @@ internal sealed class SocketConnection : IConnection, IPollable
             _finSent = true;
             peerFinished = _peerFinished;
             restart = _demand.ReadForFin(peerFinished);
+            // A Readable still on its way to the session will find nothing: the FIN is looked for from here.
+            restart |= _readableSent && !peerFinished;
+            _readableSent = false;
         }
         if (peerFinished) Gone(CloseKind.Graceful);
         else if (restart) WaitForBytes();
