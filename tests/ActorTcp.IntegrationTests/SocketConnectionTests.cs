@@ -66,6 +66,70 @@ public sealed class SocketConnectionTests : TestKit
         Assert.Equal("0123456789456789"u8.ToArray(), received);
     }
 
+    [Fact]
+    public async Task The_session_reads_in_its_own_turn_and_hears_of_more_bytes_only_when_it_asks_again()
+    {
+        await using var wire = await Wire.StartAsync(this, _ => { });
+        var (client, connection, session) = (wire.Client, wire.Connection, wire.Session);
+        var buffer = new byte[16 * 1024];
+
+        await client.SendAsync("one\n"u8.ToArray(), SocketFlags.None);
+        session.ExpectMsg<Readable>(TimeSpan.FromSeconds(10));
+        Assert.Equal("one\n", System.Text.Encoding.ASCII.GetString(buffer, 0, connection.Read(buffer)));
+
+        // Pull: what comes next waits for the session's ask, and a Readable already read from gives nothing more.
+        await client.SendAsync("two\n"u8.ToArray(), SocketFlags.None);
+        session.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(0, connection.Read(buffer));
+        connection.ResumeReading();
+        session.ExpectMsg<Readable>(TimeSpan.FromSeconds(10));
+        Assert.Equal("two\n", System.Text.Encoding.ASCII.GetString(buffer, 0, connection.Read(buffer)));
+
+        // More than one buffer at once: a full read leaves the socket readable, and the next ask is told so at once
+        // (edge-triggered, no new event would come for bytes already there).
+        var big = new byte[buffer.Length + 100];
+        Array.Fill(big, (byte)'x');
+        await client.SendAsync(big, SocketFlags.None);
+        var taken = 0;
+        while (taken < big.Length)
+        {
+            connection.ResumeReading();
+            session.ExpectMsg<Readable>(TimeSpan.FromSeconds(10));
+            var n = connection.Read(buffer);
+            Assert.All(buffer.AsSpan(0, n).ToArray(), b => Assert.Equal((byte)'x', b));
+            taken += n;
+        }
+        Assert.Equal(big.Length, taken);
+    }
+
+    [Fact]
+    public async Task A_half_close_while_a_readable_is_on_its_way_still_finds_the_clients_fin()
+    {
+        // The client's bytes and its FIN are there before the connection starts (the server's end is in CLOSE_WAIT):
+        // one event brings them both, and no other event comes after it.
+        await using var wire = await Wire.StartAsync(this, _ => { }, async (client, accepted) =>
+        {
+            await client.SendAsync("bye\n"u8.ToArray(), SocketFlags.None);
+            client.Shutdown(SocketShutdown.Send);
+            var info = new byte[8];
+            await AwaitConditionAsync(() =>
+            {
+                accepted.GetRawSocketOption(6 /* IPPROTO_TCP */, 11 /* TCP_INFO */, info);
+                return Task.FromResult(info[0] == 8 /* tcpi_state: TCP_CLOSE_WAIT */);
+            }, TimeSpan.FromSeconds(10));
+        });
+        var (connection, session) = (wire.Connection, wire.Session);
+        session.ExpectMsg<Readable>(TimeSpan.FromSeconds(10));
+
+        // The session closes before it reads: the connection looks for the client's FIN itself, finds it behind
+        // the unread bytes, and the connection ends gracefully. The Readable, read late, hands over nothing.
+        // (The loop may find the FIN first, as the state change our FIN causes brings an event: PeerClosed comes first then.)
+        connection.HalfClose();
+        var closed = (Closed)session.FishForMessage(message => message is Closed, TimeSpan.FromSeconds(10));
+        Assert.Equal(CloseKind.Graceful, closed.Kind);
+        Assert.Equal(0, connection.Read(new byte[16]));
+    }
+
     /// <summary>
     /// A file in a directory of its own, a client connected over loopback, and the server's end of the connection
     /// behind a <see cref="SocketConnection"/> started with a probe for its session; all gone when disposed.
@@ -88,7 +152,8 @@ public sealed class SocketConnectionTests : TestKit
         public SocketConnection Connection { get; }
         public TestProbe Session { get; }
 
-        public static async Task<Wire> StartAsync(TestKit kit, Action<string> writeFile)
+        /// <summary><paramref name="beforeStart"/>, if any, is given the client and the server's end before the connection is started.</summary>
+        public static async Task<Wire> StartAsync(TestKit kit, Action<string> writeFile, Func<Socket, Socket, Task>? beforeStart = null)
         {
             var filePath = Path.Combine(Directory.CreateTempSubdirectory("actortcp-connection-").FullName, "file.bin");
             writeFile(filePath);
@@ -97,7 +162,9 @@ public sealed class SocketConnectionTests : TestKit
             listener.Listen(1);
             var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await client.ConnectAsync(listener.LocalEndPoint!);
-            return new Wire(filePath, client, await listener.AcceptAsync(), kit.CreateTestProbe());
+            var accepted = await listener.AcceptAsync();
+            if (beforeStart is not null) await beforeStart(client, accepted);
+            return new Wire(filePath, client, accepted, kit.CreateTestProbe());
         }
 
         public ValueTask DisposeAsync()

@@ -113,6 +113,27 @@ internal sealed class FakeConnection(TestProbe probe) : IConnection
         Session.Tell(new Received(buffer, bytes.Length));
     }
 
+    private readonly Queue<byte[]> _offered = new();
+
+    /// <summary>
+    /// Bytes from the client that the session reads itself: it is told <see cref="Readable"/> and takes them with
+    /// <see cref="Read"/> in its turn, as from a socket on the epoll loops.
+    /// </summary>
+    public void Offer(string text)
+    {
+        lock (_offered) _offered.Enqueue(Encoding.UTF8.GetBytes(text));
+        Session.Tell(Readable.Instance);
+    }
+
+    public int Read(Span<byte> buffer)
+    {
+        byte[]? bytes;
+        lock (_offered) _offered.TryDequeue(out bytes);
+        if (bytes is null) return 0;
+        bytes.CopyTo(buffer);
+        return bytes.Length;
+    }
+
     public void PeerCloses()
     {
         _peerClosed = true;

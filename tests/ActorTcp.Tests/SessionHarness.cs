@@ -45,7 +45,7 @@ internal sealed class SessionHarness
     /// </summary>
     public static SessionHarness Start(
         TestKitBase kit, ServerSettings settings, ServerStats stats, IActorRef directory, bool binary = false,
-        Action<FakeConnection>? configure = null, long id = 1)
+        Action<FakeConnection>? configure = null, long id = 1, string? dispatcher = null)
     {
         var probe = kit.CreateTestProbe();
         var connection = new FakeConnection(probe);
@@ -54,7 +54,8 @@ internal sealed class SessionHarness
         var context = new SessionContext(settings, stats, binary, Files(), new SessionKeys(), NullLogger.Instance, () => scheduler.Now);
         var ticket = new SessionTicket(id, System.Net.IPAddress.Loopback, scheduler.Now.UtcTicks);
         var parent = kit.Sys.ActorOf(Props.Create(() => new ListenerStandIn(directory, probe.Ref)));
-        parent.Tell(SessionActor.Props(context, connection, ticket), kit.TestActor);
+        var props = SessionActor.Props(context, connection, ticket);
+        parent.Tell(dispatcher is null ? props : props.WithDispatcher(dispatcher), kit.TestActor);
         var session = kit.ExpectMsg<IActorRef>();
         ticket.Session = session;
         return new SessionHarness(connection, probe, ticket, session);

@@ -1,5 +1,6 @@
 using System.Text;
 using ActorTcp.Sessions;
+using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Xunit.Abstractions;
 
@@ -115,6 +116,26 @@ public sealed class SessionSpecs(ITestOutputHelper output) : TestKit(output: out
         ExpectMsg<WhoRequest>();
         LastSender.Tell(new WhoReply(["anna", "neo"]), TestActor);
         Assert.Equal(["OK 2", "anna", "neo", "PONG"], s.ExpectLines(4));
+    }
+
+    [Fact]
+    public void Input_read_into_the_threads_buffer_and_left_waiting_outlives_the_turn_it_came_in()
+    {
+        // Both sessions run their turns on this thread, so they share its read buffer.
+        var waiting = SessionHarness.Start(this, SessionHarness.Settings(), _stats, TestActor,
+            dispatcher: CallingThreadDispatcher.Id).Named();
+        var other = SessionHarness.Start(this, SessionHarness.Settings(), _stats, TestActor,
+            dispatcher: CallingThreadDispatcher.Id, id: 2).Named("trinity");
+
+        // The PING waits behind the WHO; the other session's read then lands where the PING was read.
+        waiting.Connection.Offer("WHO\nPING\n");
+        ExpectMsg<WhoRequest>();
+        var directory = LastSender;
+        other.Connection.Offer("ECHO overwrites the thread's buffer\n");
+        Assert.Equal("overwrites the thread's buffer", other.ExpectLine());
+
+        directory.Tell(new WhoReply(["neo", "trinity"]), TestActor);
+        Assert.Equal(["OK 2", "neo", "trinity", "PONG"], waiting.ExpectLines(4));
     }
 
     [Fact]
