@@ -22,7 +22,7 @@ public sealed class AllocationTests
     private const long MiB = 1024 * 1024;
 
     [Fact]
-    public async Task An_echo_request_costs_at_most_100_allocated_bytes_on_average_in_steady_state()
+    public async Task An_echo_request_allocates_nothing_of_its_own_in_steady_state()
     {
         await using var server = await InProcessServer.StartAsync();
         using var client = Connect(server.TextPort);
@@ -36,7 +36,9 @@ public sealed class AllocationTests
         RoundTrips(client, request, reply, buffer, 10_000);
         var perRequest = (GC.GetTotalAllocatedBytes(precise: true) - before) / 10_000.0;
 
-        Assert.True(perRequest <= 100, $"{perRequest:F1} bytes allocated per echo request");
+        // The session reads into its thread's buffer and replies from its own: no message, buffer or copy per request.
+        // What is left is the process's background (timers, the test host), well under 8 bytes a request.
+        Assert.True(perRequest <= 8, $"{perRequest:F1} bytes allocated per echo request");
     }
 
     [Fact]
