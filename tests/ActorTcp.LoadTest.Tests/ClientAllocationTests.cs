@@ -24,7 +24,7 @@ public sealed class ClientAllocationCollection
 public sealed class ClientAllocationTests : TestKit
 {
     [Fact]
-    public void An_echo_round_trip_costs_the_client_at_most_100_allocated_bytes_on_average_in_steady_state()
+    public void An_echo_round_trip_allocates_nothing_of_the_clients_own_in_steady_state()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -40,7 +40,8 @@ public sealed class ClientAllocationTests : TestKit
         var echoing = new Thread(() => Echo(server)) { IsBackground = true, Name = "echo server" };
         echoing.Start();
 
-        WaitForEchoes(run.Metrics, 3_000);
+        // Warm enough that the compiler has finished with the echo path: its work would be counted too.
+        WaitForEchoes(run.Metrics, 20_000);
         var before = GC.GetTotalAllocatedBytes(precise: true);
         var echoesBefore = run.Metrics.OpCount(Op.Echo);
         WaitForEchoes(run.Metrics, echoesBefore + 10_000);
@@ -51,7 +52,9 @@ public sealed class ClientAllocationTests : TestKit
         ExpectMsg<ClientFinished>(TimeSpan.FromSeconds(15));
         echoing.Join(TimeSpan.FromSeconds(15));
         Assert.Empty(run.Metrics.Errors);
-        Assert.True(perEcho <= 100, $"{perEcho:F1} bytes allocated per echo round trip");
+        // The client reads into its thread's buffer (no Received message per read, which cost 38 B a round trip);
+        // what is left is the process's background.
+        Assert.True(perEcho <= 16, $"{perEcho:F1} bytes allocated per echo round trip");
     }
 
     private static void WaitForEchoes(LoadMetrics metrics, long count)
@@ -59,7 +62,8 @@ public sealed class ClientAllocationTests : TestKit
         var deadline = Environment.TickCount64 + 30_000;
         while (metrics.OpCount(Op.Echo) < count)
         {
-            Assert.True(Environment.TickCount64 < deadline, $"only {metrics.OpCount(Op.Echo)} of {count} echoes in 30 s");
+            // The message is made only on failure: a string per look would be counted as the client's.
+            if (Environment.TickCount64 >= deadline) Assert.Fail($"only {metrics.OpCount(Op.Echo)} of {count} echoes in 30 s");
             Thread.Sleep(5);
         }
     }
