@@ -83,12 +83,6 @@ internal sealed class ClientActor : UntypedActor
     // client lets its connection go or stops; null when there is none.
     private ICancelable? _later;
 
-    /// <summary>The most one read takes when the client reads itself (see <see cref="Readable"/>).</summary>
-    private const int ReadSize = 16 * 1024;
-
-    // What a client reads itself lands here. It is used only within one turn, so one per thread serves every client.
-    [ThreadStatic] private static byte[]? t_readBuffer;
-
     // The connection of this cycle: its events come from _tag; any other sender's are from an earlier connection.
     private ConnectionTag? _tag;
     private SocketConnector? _connector;
@@ -430,7 +424,7 @@ internal sealed class ClientActor : UntypedActor
     /// <summary>The connection has bytes for us: they are read into the thread's buffer and checked in this turn.</summary>
     private void OnReadable()
     {
-        var buffer = t_readBuffer ??= new byte[ReadSize];
+        var buffer = TurnBuffer.ForThisThread;
         var n = _connection!.Read(buffer);
         if (n > 0) OnBytes(buffer.AsSpan(0, n));
     }

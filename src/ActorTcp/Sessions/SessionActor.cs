@@ -76,16 +76,9 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
     private Work _work = Work.Ready;
     private CloseReason? _closeReason;
 
-    /// <summary>The most one read takes when the session reads itself (see <see cref="Readable"/>).</summary>
-    private const int ReadSize = 16 * 1024;
-
-    // What the session reads itself lands here, straight from the kernel. It is used only within one turn, so one
-    // per thread serves every session; what a turn leaves unprocessed is copied out before the turn ends.
-    [ThreadStatic] private static byte[]? t_readBuffer;
-
     // Input being processed, or that the session could not process yet (it is busy, or its replies are not being
-    // read): the buffer a read came in (pooled, or the thread's own for this turn only), and where its unread part
-    // starts and ends.
+    // read): the buffer a read came in (pooled, or the thread's TurnBuffer for this turn only), and where its unread
+    // part starts and ends.
     private byte[]? _input;
     private int _inputStart;
     private int _inputEnd;
@@ -289,7 +282,7 @@ internal sealed class SessionActor : UntypedActor, IBufferWriter<byte>
     /// <summary>The connection has bytes for us: read them into the thread's buffer and process them in this turn.</summary>
     private void OnReadable()
     {
-        var buffer = t_readBuffer ??= new byte[ReadSize];
+        var buffer = TurnBuffer.ForThisThread;
         var n = _connection.Read(buffer);
         if (n > 0) OnBytes(buffer, n, borrowed: true);
     }

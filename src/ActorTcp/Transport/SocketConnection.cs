@@ -21,8 +21,6 @@ namespace ActorTcp.Transport;
 /// </summary>
 internal sealed class SocketConnection : IConnection, IPollable
 {
-    /// <summary>The most one read takes: bounds what a session is handed at once.</summary>
-    private const int ReadSize = 16 * 1024;
 
     /// <summary>Reads one turn makes at most for a socket that keeps coming back full, before other sockets' events.</summary>
     private const int ReadsPerTurn = 4;
@@ -30,8 +28,10 @@ internal sealed class SocketConnection : IConnection, IPollable
     /// <summary>How much unread input a graceful close reads away before letting go (so the kernel does not reset).</summary>
     private const int DiscardReads = 64;
 
-    // Reads land here first and are copied out at their real size into a pooled buffer; it is used only inside one
-    // synchronous receive on one thread, so one per thread serves every connection.
+    // The reads the connection makes itself land here (without the loops, copied out at their real size into a
+    // pooled buffer; or read away while closing). It is used only inside one synchronous receive on one thread, so
+    // one per thread serves every connection; not the TurnBuffer, which a session's turn may hold while a close it
+    // makes reads away what is left.
     [ThreadStatic] private static byte[]? t_readBuffer;
 
     // The connection's state is guarded by a lock on the connection itself (24 bytes less per client than a lock
@@ -629,7 +629,7 @@ internal sealed class SocketConnection : IConnection, IPollable
     /// <summary>One non-blocking read, handed to the session (unless only looking for the client's FIN).</summary>
     private ReadOutcome ReadOnce(bool discard)
     {
-        var buffer = t_readBuffer ??= new byte[ReadSize];
+        var buffer = t_readBuffer ??= new byte[TurnBuffer.Size];
         var n = ReceiveNow(buffer, out var error);
         if (error == SocketError.WouldBlock)
         {
@@ -669,7 +669,7 @@ internal sealed class SocketConnection : IConnection, IPollable
 
     private void DiscardAvailableInput()
     {
-        var buffer = t_readBuffer ??= new byte[ReadSize];
+        var buffer = t_readBuffer ??= new byte[TurnBuffer.Size];
         try
         {
             for (var i = 0; i < DiscardReads; i++)
