@@ -98,4 +98,95 @@ public sealed class EpollLoopsSpecs
             foreach (var socket in sockets) socket.Dispose();
         }
     }
+
+    /// <summary>Records the thread each readable event is told on.</summary>
+    private sealed class ThreadRecorder : IPollable
+    {
+        private readonly System.Collections.Concurrent.BlockingCollection<string> _threads = new();
+
+        public void OnReady(bool readable, bool writable, bool ended)
+        {
+            if (readable) _threads.Add(Thread.CurrentThread.Name ?? "");
+        }
+
+        public string NextReadableThread()
+        {
+            Assert.True(_threads.TryTake(out var name, TimeSpan.FromSeconds(10)), "no readable event within 10 s");
+            return name!;
+        }
+    }
+
+    [Fact]
+    public void A_resting_loops_sockets_are_served_by_the_first_loop_until_a_busy_first_loop_wakes_it()
+    {
+        Assert.True(EpollLoops.Supported, "the epoll loops run on Linux x64, where this suite runs");
+        // Loops of this spec's own: the second rests after any pass that took under a tenth of the time since its last
+        // (an idle window of zero), and the first wakes it once it was busy for half of a millisecond's window.
+        var loops = new EpollLoops(2, busyWindow: TimeSpan.FromMilliseconds(1), idleWindow: TimeSpan.Zero, mayRest: true);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(16);
+        var sockets = new List<Socket>();
+        try
+        {
+            (Socket Client, Socket Server, ThreadRecorder Recorder) OnSecondLoop()
+            {
+                while (true)
+                {
+                    var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    sockets.Add(client);
+                    client.Connect(listener.LocalEndPoint!);
+                    var server = listener.Accept();
+                    sockets.Add(server);
+                    var recorder = new ThreadRecorder();
+                    if (loops.LoopOf(loops.Register((int)server.Handle, recorder, edges: true)) == 1) return (client, server, recorder);
+                }
+            }
+
+            var (client, server, recorder) = OnSecondLoop();
+            // The second loop rests at the end of a pass; a byte now and then on another of its sockets gives it passes.
+            var (poker, poked, _) = OnSecondLoop();
+            var idle = System.Diagnostics.Stopwatch.StartNew();
+            while (!loops.IsResting(1) && idle.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                poker.Send("."u8);
+                poked.Receive(new byte[16]);
+                SpinWait.SpinUntil(() => loops.IsResting(1), TimeSpan.FromMilliseconds(10));
+            }
+            Assert.True(loops.IsResting(1), "the second loop never rested");
+            client.Send("a"u8);
+            Assert.Equal("actortcp-epoll-0", recorder.NextReadableThread());
+            server.Receive(new byte[16]);
+
+            // Work that keeps the first loop busy (queued on it: a resting loop is passed over) wakes the second.
+            for (var i = 0; i < 100 && loops.Returns(1) == 0; i++)
+            {
+                loops.Execute(new Akka.Dispatch.ActionRunnable(() =>
+                {
+                    var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 100;
+                    while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(100);
+                }));
+                SpinWait.SpinUntil(() => loops.Returns(1) > 0, TimeSpan.FromMilliseconds(50));
+            }
+            Assert.True(loops.Returns(1) > 0, "the busy first loop never woke the second");
+            client.Send("b"u8);
+            Assert.Equal("actortcp-epoll-1", recorder.NextReadableThread());
+        }
+        finally
+        {
+            foreach (var socket in sockets) socket.Dispose();
+            loops.Stop();
+        }
+    }
+
+    [Fact]
+    public void A_loops_load_is_the_share_of_each_window_it_spent_working()
+    {
+        var load = new EpollLoops.LoopLoad(start: 1_000);
+        Assert.Equal(-1, load.Share(passStart: 1_100, passEnd: 1_200, window: 1_000));
+        // The window ends with the pass that reaches its length: 100 + 300 of 1,500 ticks.
+        Assert.Equal(400.0 / 1_500, load.Share(passStart: 2_200, passEnd: 2_500, window: 1_000), precision: 6);
+        // The next window starts where that pass ended.
+        Assert.Equal(0.5, load.Share(passStart: 3_000, passEnd: 3_500, window: 1_000), precision: 6);
+    }
 }

@@ -1,4 +1,5 @@
 // ActorTcp: a TCP server on Akka.NET. The wire contract is docs/PROTOCOL.md.
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -25,6 +26,13 @@ internal interface IPollable
 /// loop is processed on that loop right after the batch of events it came in, so a request costs no thread
 /// handover at all: no wake-up of a pool thread, and no pool thread spinning for work between requests.
 /// </para>
+/// <para>
+/// Light traffic is served by one thread: a loop other than the first that has been nearly idle for a while rests
+/// (<see cref="Loop.Rest"/>), and the first loop takes its events by watching its epoll instance, nested in its own.
+/// A wake-up then finds twice the requests waiting, and the code and objects they need, cold after a quiet spell,
+/// are fetched once per batch instead of once on each thread. When the first loop is busy for most of a short window,
+/// it wakes a resting loop, which takes its own events again.
+/// </para>
 /// </summary>
 internal sealed class EpollLoops
 {
@@ -40,9 +48,15 @@ internal sealed class EpollLoops
     private const int CtlMod = 3;
     private const int EventsPerWait = 256;
 
-    private static readonly Lazy<EpollLoops> Shared = new(() => new EpollLoops(Environment.ProcessorCount));
+    private static readonly Lazy<EpollLoops> Shared = new(() => new EpollLoops(Environment.ProcessorCount,
+        busyWindow: TimeSpan.FromMilliseconds(2), idleWindow: TimeSpan.FromMilliseconds(200),
+        mayRest: Environment.GetEnvironmentVariable("ACTORTCP_LOOP_REST") != "off"));
 
     private const ulong WakeToken = ulong.MaxValue;
+
+    /// <summary>The token under which the first loop watches a resting loop's epoll instance: this, minus its index.</summary>
+    private const ulong RestingToken = ulong.MaxValue - 1;
+
 
     /// <summary>Turns run between two waits at most, so that a busy queue never starves the sockets' events.</summary>
     private const int TurnsPerPass = 1024;
@@ -57,15 +71,54 @@ internal sealed class EpollLoops
     private int _nextSlot;
     private int _nextLoop;
 
-    private EpollLoops(int loops)
+    // The first loop wakes a resting loop when it was busy for at least half of a window of _busyWindow ticks; a loop
+    // other than the first rests when it was busy for less than a tenth of one of _idleWindow ticks.
+    private readonly long _busyWindow;
+    private readonly long _idleWindow;
+    private readonly bool _mayRest;
+    private readonly Thread[] _threads;
+    private volatile bool _stopping;
+
+    /// <summary>
+    /// The process's loops are <see cref="Instance"/>; the specs make their own, with windows of their choosing, and
+    /// stop them (<see cref="Stop"/>). Loops other than the first rest only with <paramref name="mayRest"/>
+    /// (ACTORTCP_LOOP_REST=off keeps the process's loops all awake).
+    /// </summary>
+    internal EpollLoops(int loops, TimeSpan busyWindow, TimeSpan idleWindow, bool mayRest)
     {
+        _busyWindow = (long)(busyWindow.TotalSeconds * Stopwatch.Frequency);
+        _idleWindow = (long)(idleWindow.TotalSeconds * Stopwatch.Frequency);
+        _mayRest = mayRest && loops > 1;
         _loops = new Loop[Math.Max(1, loops)];
+        _threads = new Thread[_loops.Length];
         for (var i = 0; i < _loops.Length; i++)
         {
-            var loop = _loops[i] = new Loop();
-            new Thread(() => Run(loop)) { IsBackground = true, Name = "actortcp-epoll-" + i }.Start();
+            var loop = _loops[i] = new Loop(i);
+            _threads[i] = new Thread(() => Run(loop)) { IsBackground = true, Name = "actortcp-epoll-" + i };
+            _threads[i].Start();
         }
     }
+
+    /// <summary>Ends the loops' threads and closes their epoll instances (the specs' own loops; the process's run for good).</summary>
+    internal void Stop()
+    {
+        _stopping = true;
+        // Woken again until it ends: a loop may have been about to rest when the first wake-up came.
+        for (var i = 0; i < _threads.Length; i++)
+        {
+            while (!_threads[i].Join(10)) _loops[i].WakeForStop();
+        }
+        foreach (var loop in _loops) loop.Close();
+    }
+
+    /// <summary>Whether a loop rests now (for the specs).</summary>
+    internal bool IsResting(int loop) => _loops[loop].Resting;
+
+    /// <summary>How many times a loop has come back from resting and taken its own events again (for the specs).</summary>
+    internal int Returns(int loop) => Volatile.Read(ref _loops[loop].Returns);
+
+    /// <summary>Which loop a registration belongs to (for the specs).</summary>
+    internal int LoopOf(Registration registration) => Array.FindIndex(_loops, l => l.Epoll == registration.Epoll);
 
     /// <summary>
     /// True where the loops can run (Linux on x64) and are not turned off (ACTORTCP_READINESS=async, which the tests
@@ -75,6 +128,7 @@ internal sealed class EpollLoops
         && Environment.GetEnvironmentVariable("ACTORTCP_READINESS") != "async";
 
     public static EpollLoops Instance => Shared.Value;
+
 
     /// <summary>A socket's place in the loops: which epoll holds it, and the token its events carry.</summary>
     public readonly record struct Registration(int Epoll, ulong Token);
@@ -154,9 +208,17 @@ internal sealed class EpollLoops
     /// </summary>
     public void Execute(Akka.Dispatch.IRunnable work)
     {
-        var loop = t_loop ?? _loops[(uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length];
+        var loop = t_loop;
+        if (loop is null)
+        {
+            loop = _loops[(uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length];
+            if (loop.Resting) loop = _loops[0];
+        }
         loop.Queue.Enqueue(work);
-        if (loop != t_loop) loop.WakeIfWaiting();
+        if (loop == t_loop) return;
+        // Enqueued, then looked at: a loop that began to rest meanwhile looks at its queue after saying so.
+        if (loop.Resting) loop.WakeFromRest();
+        else loop.WakeIfWaiting();
     }
 
     private void Run(Loop loop)
@@ -165,26 +227,71 @@ internal sealed class EpollLoops
         // The kernel writes its events straight into this pinned buffer. An EpollEvent[] passed to epoll_wait was
         // marshalled instead: all its elements copied into native memory and back, on every wait.
         var events = GC.AllocateArray<byte>(EventsPerWait * EventSize, pinned: true);
-        while (true)
+        // The first loop takes resting loops' events into a second buffer, while its own are still being handled.
+        var taken = loop.Index == 0 && _loops.Length > 1 ? GC.AllocateArray<byte>(EventsPerWait * EventSize, pinned: true) : null;
+        loop.Load = new LoopLoad(Stopwatch.GetTimestamp());
+        while (!_stopping) Pass(loop, events, taken);
+    }
+
+    /// <summary>
+    /// One wait and what it brings. A method of its own, not the body of <see cref="Run"/>'s endless loop, so that it
+    /// is compiled like any other method instead of being replaced while it runs.
+    /// </summary>
+    private void Pass(Loop loop, byte[] events, byte[]? taken)
+    {
+        var n = Wait(loop.Epoll, events, loop.PrepareToWait() ? -1 : 0);
+        loop.Awake();
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < n; i++)
         {
-            var n = Wait(loop.Epoll, events, loop.PrepareToWait() ? -1 : 0);
-            loop.Awake();
-            for (var i = 0; i < n; i++)
+            var token = MemoryMarshal.Read<ulong>(events.AsSpan(i * EventSize + 4, 8));
+            if (token == WakeToken) loop.ClearWake();
+            else if (token > RestingToken - (ulong)_loops.Length && token <= RestingToken) TakeEvents(_loops[(int)(RestingToken - token)], taken!);
+            else Deliver(events, i);
+        }
+        loop.RunTurns(TurnsPerPass);
+        if (!_mayRest) return;
+        if (loop.Index == 0)
+        {
+            if (loop.Load.Share(started, Stopwatch.GetTimestamp(), _busyWindow) >= 0.5) WakeOneResting();
+        }
+        else if (loop.Load.Share(started, Stopwatch.GetTimestamp(), _idleWindow) is >= 0 and < 0.1 && loop.Queue.IsEmpty && !_stopping)
+        {
+            loop.Rest(_loops[0].Epoll, RestingToken - (ulong)loop.Index);
+        }
+    }
+
+    /// <summary>On the first loop: the events of a resting loop, which its epoll instance (nested in ours) says it has.</summary>
+    private void TakeEvents(Loop resting, byte[] taken)
+    {
+        var n = Wait(resting.Epoll, taken, 0);
+        for (var i = 0; i < n; i++)
+        {
+            // A wake-up written just before the loop began to rest: nothing waits on it any more.
+            if (MemoryMarshal.Read<ulong>(taken.AsSpan(i * EventSize + 4, 8)) == WakeToken) resting.ClearWake();
+            else Deliver(taken, i);
+        }
+    }
+
+    /// <summary>Tells an event's socket what it is ready for.</summary>
+    private void Deliver(byte[] events, int i)
+    {
+        var ev = events.AsSpan(i * EventSize, EventSize);
+        var happened = MemoryMarshal.Read<int>(ev);
+        Lookup(MemoryMarshal.Read<ulong>(ev[4..]))?.OnReady((happened & (EpollIn | EpollRdHup | EpollHup | EpollErr)) != 0,
+            (happened & (EpollOut | EpollHup | EpollErr)) != 0,
+            (happened & (EpollRdHup | EpollHup | EpollErr)) != 0);
+    }
+
+    private void WakeOneResting()
+    {
+        for (var i = 1; i < _loops.Length; i++)
+        {
+            if (_loops[i].Resting)
             {
-                var ev = events.AsSpan(i * EventSize, EventSize);
-                var token = MemoryMarshal.Read<ulong>(ev[4..]);
-                if (token == WakeToken)
-                {
-                    loop.ClearWake();
-                    continue;
-                }
-                var pollable = Lookup(token);
-                var happened = MemoryMarshal.Read<int>(ev);
-                pollable?.OnReady((happened & (EpollIn | EpollRdHup | EpollHup | EpollErr)) != 0,
-                    (happened & (EpollOut | EpollHup | EpollErr)) != 0,
-                    (happened & (EpollRdHup | EpollHup | EpollErr)) != 0);
+                _loops[i].WakeFromRest();
+                return;
             }
-            loop.RunTurns(TurnsPerPass);
         }
     }
 
@@ -226,9 +333,12 @@ internal sealed class EpollLoops
         private const int Waiting = 1;
         private readonly int _wake;
         private int _state;
+        private int _resting;
+        private readonly ManualResetEventSlim _woken = new(false, spinCount: 0);
 
-        public Loop()
+        public Loop(int index)
         {
+            Index = index;
             Epoll = epoll_create1(0x80000 /* EPOLL_CLOEXEC */);
             if (Epoll < 0) throw new InvalidOperationException($"epoll_create1 failed: errno {Marshal.GetLastPInvokeError()}");
             _wake = eventfd(0, 0x80000 /* EFD_CLOEXEC */ | 0x800 /* EFD_NONBLOCK */);
@@ -238,7 +348,61 @@ internal sealed class EpollLoops
                 throw new InvalidOperationException($"epoll_ctl ADD failed: errno {Marshal.GetLastPInvokeError()}");
         }
 
+        public int Index { get; }
+
         public int Epoll { get; }
+
+        /// <summary>How busy this loop has been lately.</summary>
+        public LoopLoad Load;
+
+        /// <summary>How many times the loop has come back from resting.</summary>
+        public int Returns;
+
+        /// <summary>True while the loop rests and the first loop takes its events.</summary>
+        public bool Resting => Volatile.Read(ref _resting) == 1;
+
+        /// <summary>
+        /// On this loop's own thread, with nothing queued: sleeps until woken, while the first loop watches this loop's
+        /// epoll instance from its own (<paramref name="firstEpoll"/>, under <paramref name="token"/>). Added level-
+        /// triggered, the instance tells the first loop at once of events already waiting, so none is left unread
+        /// between this loop's last wait and the first loop's next. Work queued meanwhile wakes it (see
+        /// <see cref="Execute"/>): it says it rests and then looks at its queue, a producer enqueues and then looks
+        /// at whether it rests, so one of the two always sees the other.
+        /// </summary>
+        public void Rest(int firstEpoll, ulong token)
+        {
+            _woken.Reset();
+            Interlocked.Exchange(ref _resting, 1);
+            var ev = new EpollEvent { Events = EpollIn, Data = token };
+            if (epoll_ctl(firstEpoll, CtlAdd, Epoll, ref ev) != 0)
+            {
+                Interlocked.Exchange(ref _resting, 0);
+                return;
+            }
+            if (!Queue.IsEmpty) WakeFromRest();
+            _woken.Wait();
+            epoll_ctl(firstEpoll, CtlDel, Epoll, ref ev);
+            Load = new LoopLoad(Stopwatch.GetTimestamp());
+            Interlocked.Increment(ref Returns);
+        }
+
+        public void WakeForStop()
+        {
+            WakeFromRest();
+            long one = 1;
+            _ = write(_wake, ref one, sizeof(long));
+        }
+
+        public void Close()
+        {
+            close(_wake);
+            close(Epoll);
+        }
+
+        public void WakeFromRest()
+        {
+            if (Interlocked.CompareExchange(ref _resting, 0, 1) == 1) _woken.Set();
+        }
 
         public System.Collections.Concurrent.ConcurrentQueue<Akka.Dispatch.IRunnable> Queue { get; } = new();
 
@@ -290,6 +454,31 @@ internal sealed class EpollLoops
         }
     }
 
+    /// <summary>
+    /// The share of time a loop spent working rather than waiting, over windows of wall time: a pass's work is
+    /// counted from the end of its wait to the end of its turns.
+    /// </summary>
+    internal struct LoopLoad(long start)
+    {
+        private long _windowStart = start;
+        private long _busy;
+
+        /// <summary>
+        /// Counts one pass; when a window of at least <paramref name="window"/> ticks has ended with it, returns the
+        /// share of that window spent working (0 to 1) and starts the next; otherwise -1.
+        /// </summary>
+        public double Share(long passStart, long passEnd, long window)
+        {
+            _busy += passEnd - passStart;
+            var elapsed = passEnd - _windowStart;
+            if (elapsed < window) return -1;
+            var share = (double)_busy / elapsed;
+            _windowStart = passEnd;
+            _busy = 0;
+            return share;
+        }
+    }
+
     // struct epoll_event as x86-64 lays it out: packed, 12 bytes (arm64 aligns it to 16, hence x64 only): the events
     // at 0, the token at 4.
     private const int EventSize = 12;
@@ -312,6 +501,9 @@ internal sealed class EpollLoops
 
     [DllImport("libc", SetLastError = true)]
     private static extern nint write(int fd, ref long value, nint count);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int close(int fd);
 
     [DllImport("libc", SetLastError = true)]
     private static extern nint read(int fd, ref long value, nint count);
