@@ -57,7 +57,6 @@ internal sealed class EpollLoops
     /// <summary>The token under which the first loop watches a resting loop's epoll instance: this, minus its index.</summary>
     private const ulong RestingToken = ulong.MaxValue - 1;
 
-
     /// <summary>Turns run between two waits at most, so that a busy queue never starves the sockets' events.</summary>
     private const int TurnsPerPass = 1024;
 
@@ -128,7 +127,6 @@ internal sealed class EpollLoops
         && Environment.GetEnvironmentVariable("ACTORTCP_READINESS") != "async";
 
     public static EpollLoops Instance => Shared.Value;
-
 
     /// <summary>A socket's place in the loops: which epoll holds it, and the token its events carry.</summary>
     public readonly record struct Registration(int Epoll, ulong Token);
