@@ -180,6 +180,48 @@ public sealed class EpollLoopsSpecs
     }
 
     [Fact]
+    public void Loops_that_may_not_rest_serve_their_own_sockets_however_idle()
+    {
+        Assert.True(EpollLoops.Supported, "the epoll loops run on Linux x64, where this suite runs");
+        // As with ACTORTCP_LOOP_REST=off: the same idle window of zero that makes the spec above rest at once.
+        var loops = new EpollLoops(2, busyWindow: TimeSpan.FromMilliseconds(1), idleWindow: TimeSpan.Zero, mayRest: false);
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(16);
+        var sockets = new List<Socket>();
+        try
+        {
+            ThreadRecorder recorder;
+            Socket client, server;
+            while (true)
+            {
+                client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                sockets.Add(client);
+                client.Connect(listener.LocalEndPoint!);
+                server = listener.Accept();
+                sockets.Add(server);
+                recorder = new ThreadRecorder();
+                if (loops.LoopOf(loops.Register((int)server.Handle, recorder, edges: true)) == 1) break;
+            }
+
+            // Every byte gives the second loop a pass that a loop allowed to rest would end by resting.
+            for (var i = 0; i < 20; i++)
+            {
+                client.Send("."u8);
+                Assert.Equal("actortcp-epoll-1", recorder.NextReadableThread());
+                server.Receive(new byte[16]);
+                Assert.False(loops.IsResting(1));
+            }
+            Assert.Equal(0, loops.Returns(1));
+        }
+        finally
+        {
+            foreach (var socket in sockets) socket.Dispose();
+            loops.Stop();
+        }
+    }
+
+    [Fact]
     public void A_loops_load_is_the_share_of_each_window_it_spent_working()
     {
         var load = new EpollLoops.LoopLoad(start: 1_000);
