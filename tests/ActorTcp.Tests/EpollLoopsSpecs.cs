@@ -116,6 +116,21 @@ public sealed class EpollLoopsSpecs
         }
     }
 
+    /// <summary>A connected pair whose server side is registered on the second of <paramref name="loops"/>.</summary>
+    private static (Socket Client, Socket Server, ThreadRecorder Recorder) OnSecondLoop(EpollLoops loops, Socket listener, List<Socket> sockets)
+    {
+        while (true)
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            sockets.Add(client);
+            client.Connect(listener.LocalEndPoint!);
+            var server = listener.Accept();
+            sockets.Add(server);
+            var recorder = new ThreadRecorder();
+            if (loops.LoopOf(loops.Register((int)server.Handle, recorder, edges: true)) == 1) return (client, server, recorder);
+        }
+    }
+
     [Fact]
     public void A_resting_loops_sockets_are_served_by_the_first_loop_until_a_busy_first_loop_wakes_it()
     {
@@ -129,23 +144,9 @@ public sealed class EpollLoopsSpecs
         var sockets = new List<Socket>();
         try
         {
-            (Socket Client, Socket Server, ThreadRecorder Recorder) OnSecondLoop()
-            {
-                while (true)
-                {
-                    var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                    sockets.Add(client);
-                    client.Connect(listener.LocalEndPoint!);
-                    var server = listener.Accept();
-                    sockets.Add(server);
-                    var recorder = new ThreadRecorder();
-                    if (loops.LoopOf(loops.Register((int)server.Handle, recorder, edges: true)) == 1) return (client, server, recorder);
-                }
-            }
-
-            var (client, server, recorder) = OnSecondLoop();
+            var (client, server, recorder) = OnSecondLoop(loops, listener, sockets);
             // The second loop rests at the end of a pass; a byte now and then on another of its sockets gives it passes.
-            var (poker, poked, _) = OnSecondLoop();
+            var (poker, poked, _) = OnSecondLoop(loops, listener, sockets);
             var idle = System.Diagnostics.Stopwatch.StartNew();
             while (!loops.IsResting(1) && idle.Elapsed < TimeSpan.FromSeconds(10))
             {
@@ -191,19 +192,7 @@ public sealed class EpollLoopsSpecs
         var sockets = new List<Socket>();
         try
         {
-            ThreadRecorder recorder;
-            Socket client, server;
-            while (true)
-            {
-                client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                sockets.Add(client);
-                client.Connect(listener.LocalEndPoint!);
-                server = listener.Accept();
-                sockets.Add(server);
-                recorder = new ThreadRecorder();
-                if (loops.LoopOf(loops.Register((int)server.Handle, recorder, edges: true)) == 1) break;
-            }
-
+            var (client, server, recorder) = OnSecondLoop(loops, listener, sockets);
             // Every byte gives the second loop a pass that a loop allowed to rest would end by resting.
             for (var i = 0; i < 20; i++)
             {
