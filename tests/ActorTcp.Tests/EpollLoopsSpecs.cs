@@ -116,18 +116,45 @@ public sealed class EpollLoopsSpecs
         }
     }
 
-    /// <summary>A connected pair whose server side is registered on the second of <paramref name="loops"/>.</summary>
-    private static (Socket Client, Socket Server, ThreadRecorder Recorder) OnSecondLoop(EpollLoops loops, Socket listener, List<Socket> sockets)
+    /// <summary>
+    /// Two loops of a spec's own, apart from the process's: the second counts as idle after any pass that took under a
+    /// tenth of the time since its last (an idle window of zero), and the first counts as busy once it worked for half
+    /// of a millisecond's window. With a listener for the sockets the spec registers on them.
+    /// </summary>
+    private sealed class TwoLoops : IDisposable
     {
-        while (true)
+        private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        private readonly List<Socket> _sockets = [];
+
+        public TwoLoops(bool mayRest)
         {
-            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            sockets.Add(client);
-            client.Connect(listener.LocalEndPoint!);
-            var server = listener.Accept();
-            sockets.Add(server);
-            var recorder = new ThreadRecorder();
-            if (loops.LoopOf(loops.Register((int)server.Handle, recorder, edges: true)) == 1) return (client, server, recorder);
+            Loops = new EpollLoops(2, busyWindow: TimeSpan.FromMilliseconds(1), idleWindow: TimeSpan.Zero, mayRest);
+            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            _listener.Listen(16);
+        }
+
+        public EpollLoops Loops { get; }
+
+        /// <summary>A connected pair whose server side is registered on the second loop.</summary>
+        public (Socket Client, Socket Server, ThreadRecorder Recorder) OnSecondLoop()
+        {
+            while (true)
+            {
+                var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                _sockets.Add(client);
+                client.Connect(_listener.LocalEndPoint!);
+                var server = _listener.Accept();
+                _sockets.Add(server);
+                var recorder = new ThreadRecorder();
+                if (Loops.LoopOf(Loops.Register((int)server.Handle, recorder, edges: true)) == 1) return (client, server, recorder);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var socket in _sockets) socket.Dispose();
+            _listener.Dispose();
+            Loops.Stop();
         }
     }
 
@@ -135,79 +162,53 @@ public sealed class EpollLoopsSpecs
     public void A_resting_loops_sockets_are_served_by_the_first_loop_until_a_busy_first_loop_wakes_it()
     {
         Assert.True(EpollLoops.Supported, "the epoll loops run on Linux x64, where this suite runs");
-        // Loops of this spec's own: the second rests after any pass that took under a tenth of the time since its last
-        // (an idle window of zero), and the first wakes it once it was busy for half of a millisecond's window.
-        var loops = new EpollLoops(2, busyWindow: TimeSpan.FromMilliseconds(1), idleWindow: TimeSpan.Zero, mayRest: true);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(16);
-        var sockets = new List<Socket>();
-        try
+        using var two = new TwoLoops(mayRest: true);
+        var loops = two.Loops;
+        var (client, server, recorder) = two.OnSecondLoop();
+        // The second loop rests at the end of a pass; a byte now and then on another of its sockets gives it passes.
+        var (poker, poked, _) = two.OnSecondLoop();
+        var idle = System.Diagnostics.Stopwatch.StartNew();
+        while (!loops.IsResting(1) && idle.Elapsed < TimeSpan.FromSeconds(10))
         {
-            var (client, server, recorder) = OnSecondLoop(loops, listener, sockets);
-            // The second loop rests at the end of a pass; a byte now and then on another of its sockets gives it passes.
-            var (poker, poked, _) = OnSecondLoop(loops, listener, sockets);
-            var idle = System.Diagnostics.Stopwatch.StartNew();
-            while (!loops.IsResting(1) && idle.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                poker.Send("."u8);
-                poked.Receive(new byte[16]);
-                SpinWait.SpinUntil(() => loops.IsResting(1), TimeSpan.FromMilliseconds(10));
-            }
-            Assert.True(loops.IsResting(1), "the second loop never rested");
-            client.Send("a"u8);
-            Assert.Equal("actortcp-epoll-0", recorder.NextReadableThread());
-            server.Receive(new byte[16]);
+            poker.Send("."u8);
+            poked.Receive(new byte[16]);
+            SpinWait.SpinUntil(() => loops.IsResting(1), TimeSpan.FromMilliseconds(10));
+        }
+        Assert.True(loops.IsResting(1), "the second loop never rested");
+        client.Send("a"u8);
+        Assert.Equal("actortcp-epoll-0", recorder.NextReadableThread());
+        server.Receive(new byte[16]);
 
-            // Work that keeps the first loop busy (queued on it: a resting loop is passed over) wakes the second.
-            for (var i = 0; i < 100 && loops.Returns(1) == 0; i++)
-            {
-                loops.Execute(new Akka.Dispatch.ActionRunnable(() =>
-                {
-                    var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 100;
-                    while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(100);
-                }));
-                SpinWait.SpinUntil(() => loops.Returns(1) > 0, TimeSpan.FromMilliseconds(50));
-            }
-            Assert.True(loops.Returns(1) > 0, "the busy first loop never woke the second");
-            client.Send("b"u8);
-            Assert.Equal("actortcp-epoll-1", recorder.NextReadableThread());
-        }
-        finally
+        // Work that keeps the first loop busy (queued on it: a resting loop is passed over) wakes the second.
+        for (var i = 0; i < 100 && loops.Returns(1) == 0; i++)
         {
-            foreach (var socket in sockets) socket.Dispose();
-            loops.Stop();
+            loops.Execute(new Akka.Dispatch.ActionRunnable(() =>
+            {
+                var until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency / 100;
+                while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(100);
+            }));
+            SpinWait.SpinUntil(() => loops.Returns(1) > 0, TimeSpan.FromMilliseconds(50));
         }
+        Assert.True(loops.Returns(1) > 0, "the busy first loop never woke the second");
+        client.Send("b"u8);
+        Assert.Equal("actortcp-epoll-1", recorder.NextReadableThread());
     }
 
     [Fact]
     public void Loops_that_may_not_rest_serve_their_own_sockets_however_idle()
     {
         Assert.True(EpollLoops.Supported, "the epoll loops run on Linux x64, where this suite runs");
-        // As with ACTORTCP_LOOP_REST=off: the same idle window of zero that makes the spec above rest at once.
-        var loops = new EpollLoops(2, busyWindow: TimeSpan.FromMilliseconds(1), idleWindow: TimeSpan.Zero, mayRest: false);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(16);
-        var sockets = new List<Socket>();
-        try
+        // As with ACTORTCP_LOOP_REST=off, with the idle window that makes the spec above rest after any pass.
+        using var two = new TwoLoops(mayRest: false);
+        var (client, server, recorder) = two.OnSecondLoop();
+        for (var i = 0; i < 20; i++)
         {
-            var (client, server, recorder) = OnSecondLoop(loops, listener, sockets);
-            // Every byte gives the second loop a pass that a loop allowed to rest would end by resting.
-            for (var i = 0; i < 20; i++)
-            {
-                client.Send("."u8);
-                Assert.Equal("actortcp-epoll-1", recorder.NextReadableThread());
-                server.Receive(new byte[16]);
-                Assert.False(loops.IsResting(1));
-            }
-            Assert.Equal(0, loops.Returns(1));
+            client.Send("."u8);
+            Assert.Equal("actortcp-epoll-1", recorder.NextReadableThread());
+            server.Receive(new byte[16]);
+            Assert.False(two.Loops.IsResting(1));
         }
-        finally
-        {
-            foreach (var socket in sockets) socket.Dispose();
-            loops.Stop();
-        }
+        Assert.Equal(0, two.Loops.Returns(1));
     }
 
     [Fact]
