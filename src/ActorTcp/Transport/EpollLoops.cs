@@ -391,10 +391,12 @@ internal sealed class EpollLoops
             _ = write(_wake, ref one, sizeof(long));
         }
 
+        /// <summary>After its thread has ended: gives back the descriptors and the event it rests on.</summary>
         public void Close()
         {
             close(_wake);
             close(Epoll);
+            _woken.Dispose();
         }
 
         public void WakeFromRest()
