@@ -55,7 +55,7 @@ public sealed class LingeringTests
     public async Task Clients_told_handshake_timeout_are_counted_closed_when_told_even_if_they_never_close()
     {
         await using var server = await ServerProcess.StartAsync(
-            "actor-tcp { handshake-timeout = 1s, heartbeat-tick = 100ms, close-linger = 30s, max-lingering = 1000 }");
+            "actor-tcp { handshake-timeout = 3s, heartbeat-tick = 100ms, close-linger = 30s, max-lingering = 1000 }");
         await using var observer = await TestClient.NamedAsync(server.TextPort, "observer");
         var silent = new List<TestClient>();
         for (var i = 0; i < 50; i++) silent.Add(await TestClient.ConnectAsync(server.TextPort));

@@ -144,12 +144,12 @@ public sealed class TlsTests(TlsMaterial tls) : IClassFixture<TlsMaterial>
     [Fact]
     public async Task A_client_that_never_handshakes_is_closed_by_the_handshake_timeout_and_counted()
     {
-        await using var server = await ServerProcess.StartAsync("actor-tcp { handshake-timeout = 1s, heartbeat-tick = 100ms }", tls.Flags());
+        await using var server = await ServerProcess.StartAsync("actor-tcp { handshake-timeout = 3s, heartbeat-tick = 100ms }", tls.Flags());
         await using var observer = await TestClient.NamedAsync(server.TextPort, "observer");
         await using var silent = await TestClient.ConnectAsync(server.TlsPort);
         var since = Stopwatch.StartNew();
         Assert.Empty(await silent.ReadToEndAsync());
-        Assert.InRange(since.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(10));
+        Assert.InRange(since.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(10));
         var stats = await observer.StatsUntilAsync(s => s["closed_tls_failed"] == "1", "the silent client counted");
         Assert.Equal("0", stats["closed_handshake_timeout"]);
     }
