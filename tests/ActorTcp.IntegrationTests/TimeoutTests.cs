@@ -4,18 +4,20 @@ using System.Net.Sockets;
 namespace ActorTcp.IntegrationTests;
 
 /// <summary>
-/// Short timeouts with a fine tick, so each test waits about a second for the server's own event. The two
-/// timeouts differ so that a line or a moment tells which one fired.
+/// Short timeouts with a fine tick, so each test waits a few seconds for the server's own event; long enough that a
+/// client meant to stay (heartbeating every 200 ms, or named in time) keeps a wide margin on a loaded CI machine,
+/// where a second's stall of the test process once cost a heartbeating client its session. The two timeouts differ
+/// so that a line or a moment tells which one fired.
 /// </summary>
 public sealed class ShortTimeoutServer()
-    : ServerFixture("actor-tcp { idle-timeout = 1s, handshake-timeout = 1500ms, heartbeat-tick = 100ms }");
+    : ServerFixture("actor-tcp { idle-timeout = 2s, handshake-timeout = 3s, heartbeat-tick = 100ms }");
 
 public sealed class TimeoutTests(ShortTimeoutServer server) : IClassFixture<ShortTimeoutServer>
 {
-    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromMilliseconds(1500);
+    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan Tolerance = TimeSpan.FromMilliseconds(150);
-    private static readonly TimeSpan Late = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Late = TimeSpan.FromSeconds(8);
 
     private int Port => server.TextPort;
 
